@@ -1,0 +1,254 @@
+"""One scalar node of a computation graph, and backpropagation through it.
+
+Start reading here. Every number a glassgrad program computes is a ``Value``.
+When two Values meet in an operation (``a * b``), the result is a new Value that
+remembers three things:
+
+* ``parents``:     the Values it was computed from, in order (a tuple);
+* ``local_grads``: the derivative of the result with respect to each parent,
+                   worked out right there while the numbers are at hand;
+* ``op``:          the operation's symbol, for people and pictures.
+
+So a program builds a graph as it runs. ``loss.backward()`` then answers "how
+does ``loss`` change when each Value changes?" with the chain rule:
+
+    d loss / d parent  +=  d loss / d node  *  d node / d parent
+                           ^ node.grad         ^ node.local_grads[i]
+
+applied to every node after all the nodes that use it, that is in reverse
+topological order. That single loop is all of backpropagation. A node that is
+used twice receives two contributions, and they add up.
+
+Only the standard library is used, so this file can be read alone. The layers
+above it are ``nn`` (neurons, losses, training) and ``viz`` (pictures).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+__all__ = ["Value", "topological_order"]
+
+
+def _as_float(data: object, operation: str) -> float:
+    """Return ``data`` as a float, or raise TypeError naming ``operation``."""
+    if isinstance(data, numbers.Real):  # int, float, bool, Fraction, numpy scalars
+        return float(data)
+    raise TypeError(
+        f"{operation}: expected a real number (int or float), got {data!r} "
+        f"of type {type(data).__name__}"
+    )
+
+
+def _power_rule(base: float, exponent: float) -> float:
+    """d/dx x**n = n * x**(n-1), with its limits at x = 0 spelled out."""
+    if base != 0.0:
+        return exponent * base ** (exponent - 1)
+    if exponent == 1.0:
+        return 1.0
+    if exponent == 0.0 or exponent > 1.0:
+        return 0.0
+    return math.inf  # 0 < n < 1: the curve is vertical at 0 (PyTorch says inf too)
+
+
+class Value:
+    """A scalar, the operation that made it, and the gradient flowing back to it.
+
+    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    >>> c = a * b + a            # a is used twice
+    >>> c.backward()
+    >>> a.grad, b.grad           # dc/da = b + 1, dc/db = a
+    (-2.0, 2.0)
+
+    ``data`` and ``grad`` are plain floats that an optimizer may assign.
+    A leaf (a Value made by the user) has ``op == ""`` and no parents.
+    """
+
+    # __slots__: no per-node __dict__, so a node costs a few dozen bytes and
+    # attribute access is a fixed offset. There is no closure per node either,
+    # so a graph holds no reference cycles and is freed as soon as it is dropped.
+    __slots__ = ("data", "grad", "parents", "local_grads", "op", "label")
+
+    def __init__(
+        self,
+        data: float,
+        parents: tuple = (),
+        local_grads: tuple = (),
+        op: str = "",
+        label: str = "",
+    ) -> None:
+        if type(data) is not float:  # one cheap test; the results of operations are floats already
+            data = _as_float(data, "Value()")
+        self.data = data
+        self.grad = 0.0
+        self.parents = parents
+        self.local_grads = local_grads
+        self.op = op
+        self.label = label
+
+    def __repr__(self) -> str:
+        text = f"Value(data={self.data!r}, grad={self.grad!r}"
+        if self.label:
+            text += f", label={self.label!r}"
+        if self.op:
+            text += f", op={self.op!r}"
+        return text + ")"
+
+    # --- the primitive operations ------------------------------------------
+    # Each block: the forward value, then the local derivative with respect to
+    # each parent, in the same order as the parents.
+
+    def __add__(self, other: Value | float) -> Value:
+        other = other if isinstance(other, Value) else Value(_as_float(other, "Value + other"))
+        # a + b                   d/da = 1, d/db = 1
+        return Value(self.data + other.data, (self, other), (1.0, 1.0), "+")
+
+    def __sub__(self, other: Value | float) -> Value:
+        other = other if isinstance(other, Value) else Value(_as_float(other, "Value - other"))
+        # a - b                   d/da = 1, d/db = -1
+        return Value(self.data - other.data, (self, other), (1.0, -1.0), "-")
+
+    def __mul__(self, other: Value | float) -> Value:
+        other = other if isinstance(other, Value) else Value(_as_float(other, "Value * other"))
+        # a * b                   d/da = b, d/db = a
+        return Value(self.data * other.data, (self, other), (other.data, self.data), "*")
+
+    def __truediv__(self, other: Value | float) -> Value:
+        other = other if isinstance(other, Value) else Value(_as_float(other, "Value / other"))
+        a, b = self.data, other.data
+        if b == 0.0:
+            raise ZeroDivisionError(f"division by zero: {a!r} / {b!r} (the divisor Value is 0)")
+        # a / b                   d/da = 1/b, d/db = -a/b**2
+        return Value(a / b, (self, other), (1.0 / b, -a / (b * b)), "/")
+
+    def __neg__(self) -> Value:
+        # -a                      d/da = -1
+        return Value(-self.data, (self,), (-1.0,), "neg")
+
+    def __pow__(self, exponent: Value | float) -> Value:
+        if isinstance(exponent, Value):
+            return self._pow_value(exponent)
+        n = _as_float(exponent, "Value ** exponent")
+        x = self.data
+        if x == 0.0 and n < 0.0:
+            raise ZeroDivisionError(f"{x!r} ** {exponent!r}: zero cannot be raised to a negative power")
+        if x < 0.0 and not n.is_integer():
+            raise ValueError(
+                f"{x!r} ** {exponent!r} is not a real number (a negative base needs an integer exponent)"
+            )
+        # x ** n                  d/dx = n * x**(n-1)
+        return Value(x**n, (self,), (_power_rule(x, n),), f"**{exponent!r}")
+
+    def _pow_value(self, exponent: Value) -> Value:
+        x, y = self.data, exponent.data
+        if x < 0.0:
+            raise ValueError(
+                f"{x!r} ** Value({y!r}): a Value exponent needs a base >= 0, because "
+                f"d/dy x**y = x**y * log(x); use a number exponent for a negative base"
+            )
+        if x == 0.0 and y <= 0.0:
+            raise ZeroDivisionError(f"0.0 ** Value({y!r}): zero needs a positive exponent")
+        out = x**y
+        # x ** y                  d/dx = y * x**(y-1), d/dy = x**y * log(x)   (0 at x = 0)
+        return Value(out, (self, exponent), (_power_rule(x, y), out * math.log(x) if x else 0.0), "**")
+
+    def exp(self) -> Value:
+        try:
+            out = math.exp(self.data)
+        except OverflowError:
+            raise OverflowError(f"exp({self.data!r}) overflows a float (inputs above ~709.78 do)") from None
+        # e**x                    d/dx = e**x
+        return Value(out, (self,), (out,), "exp")
+
+    def log(self) -> Value:
+        x = self.data
+        if not x > 0.0:
+            raise ValueError(f"log({x!r}): the natural log needs a positive number")
+        # log(x)                  d/dx = 1/x
+        return Value(math.log(x), (self,), (1.0 / x,), "log")
+
+    def tanh(self) -> Value:
+        t = math.tanh(self.data)
+        # tanh(x)                 d/dx = 1 - tanh(x)**2
+        return Value(t, (self,), (1.0 - t * t,), "tanh")
+
+    def relu(self) -> Value:
+        x = self.data
+        # max(0, x)               d/dx = 1 if x > 0 else 0
+        return Value(x if x > 0.0 else 0.0, (self,), (1.0 if x > 0.0 else 0.0,), "relu")
+
+    def sigmoid(self) -> Value:
+        x = self.data
+        if x >= 0.0:  # two algebraically equal forms, so that exp never overflows
+            s = 1.0 / (1.0 + math.exp(-x))
+        else:
+            e = math.exp(x)
+            s = e / (1.0 + e)
+        # 1 / (1 + e**-x)         d/dx = s * (1 - s)
+        return Value(s, (self,), (s * (1.0 - s),), "sigmoid")
+
+    # --- the same operations with a number on the left ---------------------
+
+    def __radd__(self, other: float) -> Value:  # other + self
+        return Value(_as_float(other, "other + Value")) + self
+
+    def __rsub__(self, other: float) -> Value:  # other - self
+        return Value(_as_float(other, "other - Value")) - self
+
+    def __rmul__(self, other: float) -> Value:  # other * self
+        return Value(_as_float(other, "other * Value")) * self
+
+    def __rtruediv__(self, other: float) -> Value:  # other / self
+        return Value(_as_float(other, "other / Value")) / self
+
+    def __rpow__(self, other: float) -> Value:  # other ** self
+        return Value(_as_float(other, "other ** Value"))._pow_value(self)
+
+    # --- backpropagation -----------------------------------------------------
+
+    def backward(self) -> None:
+        """Add d self / d leaf to every leaf's ``grad``; set it on intermediate nodes.
+
+        Leaves accumulate, as in PyTorch: a second call adds the same amount
+        again, so gradients of several losses can be summed before an
+        optimizer step (call ``zero_grad`` to start over). An intermediate
+        node's ``grad`` holds its gradient from the latest call only; it is
+        reset first, so that repeated calls never feed stale values back in.
+        """
+        order = topological_order(self)
+        for node in order:
+            if node.parents:
+                node.grad = 0.0
+        self.grad += 1.0  # d self / d self
+        # The chain rule, once per edge, each node after every node that uses it.
+        for node in order:
+            grad = node.grad
+            for parent, local_grad in zip(node.parents, node.local_grads):
+                parent.grad += local_grad * grad
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node ``root`` depends on, each one listed before its parents.
+
+    The root comes first and leaves come last, so walking the list forward
+    visits a node only after all the nodes that use it: the order
+    backpropagation needs. The walk keeps its own stack instead of recursing,
+    so a chain a million nodes deep works at Python's default recursion limit.
+    The order is deterministic: the same graph always gives the same list.
+    """
+    order = []
+    visited = set()
+    stack = [(root, False)]
+    while stack:
+        node, parents_done = stack.pop()
+        if parents_done:  # all of node's parents are in `order` already
+            order.append(node)
+        elif node not in visited:
+            visited.add(node)
+            stack.append((node, True))
+            for parent in reversed(node.parents):
+                if parent not in visited:
+                    stack.append((parent, False))
+    order.reverse()
+    return order

@@ -1,0 +1,180 @@
+"""Neurons, layers and multi-layer perceptrons built from engine Values.
+
+A ``Neuron`` computes ``activation(b + w1*x1 + w2*x2 + ...)``; a ``Layer`` is a
+list of neurons that read the same inputs; an ``MLP`` is a list of layers, each
+feeding the next. Every weight and bias is a leaf ``Value`` whose ``label``
+says where it lives (``"L1.N3.w2"``: layer 1, neuron 3, weight 2), so a rendered
+graph can name it. The API is micrograd's.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+from engine import Value
+
+__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS"]
+
+# The hidden activations a model may use; "linear" means none.
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+
+
+class Module:
+    """Anything with parameters: ``parameters()`` lists them, ``zero_grad()`` clears them."""
+
+    def parameters(self) -> list[Value]:
+        return []
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def num_parameters(self) -> int:
+        return len(self.parameters())
+
+
+class Neuron(Module):
+    """``activation(b + sum_i w_i * x_i)`` over ``nin`` inputs.
+
+    ``nonlin=True`` (micrograd's name) applies ``activation``; ``nonlin=False``
+    gives a linear neuron. Weights start uniform in [-1, 1] as in micrograd,
+    drawn from ``rng`` (a ``random.Random``) so that a seed fixes them; the bias
+    starts at 0.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nonlin: bool = True,
+        activation: str = "relu",
+        rng: random.Random | None = None,
+        label: str = "N",
+    ) -> None:
+        if not isinstance(nin, int) or isinstance(nin, bool) or nin < 1:
+            raise ValueError(f"Neuron(nin={nin!r}): the number of inputs must be a positive int")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"Neuron(activation={activation!r}): choose one of {', '.join(ACTIVATIONS)}")
+        rng = rng if rng is not None else random.Random()
+        self.w = [Value(rng.uniform(-1, 1), label=f"{label}.w{i + 1}") for i in range(nin)]
+        self.b = Value(0.0, label=f"{label}.b")
+        self.nonlin = nonlin
+        self.activation = activation if nonlin else "linear"
+        self.label = label
+
+    def __call__(self, x: Sequence[Value | float]) -> Value:
+        if len(x) != len(self.w):
+            raise ValueError(f"{self.label}: expected {len(self.w)} inputs, got {len(x)}")
+        # b + w1*x1 + w2*x2 + ..., summed left to right (engine.batch relies on this order)
+        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        if self.activation == "relu":
+            return act.relu()
+        if self.activation == "tanh":
+            return act.tanh()
+        if self.activation == "sigmoid":
+            return act.sigmoid()
+        return act
+
+    def parameters(self) -> list[Value]:
+        return self.w + [self.b]
+
+    def __repr__(self) -> str:
+        kind = self.activation.capitalize() if self.nonlin else "Linear"
+        return f"{kind}Neuron({len(self.w)})"
+
+
+class Layer(Module):
+    """``nout`` neurons reading the same ``nin`` inputs. Calling it always returns a list."""
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        nonlin: bool = True,
+        activation: str = "relu",
+        rng: random.Random | None = None,
+        label: str = "L",
+    ) -> None:
+        if not isinstance(nout, int) or isinstance(nout, bool) or nout < 1:
+            raise ValueError(f"Layer(nout={nout!r}): the number of neurons must be a positive int")
+        rng = rng if rng is not None else random.Random()
+        self.neurons = [
+            Neuron(nin, nonlin=nonlin, activation=activation, rng=rng, label=f"{label}.N{j + 1}")
+            for j in range(nout)
+        ]
+        self.label = label
+
+    def __call__(self, x: Sequence[Value | float]) -> list[Value]:
+        return [neuron(x) for neuron in self.neurons]
+
+    def parameters(self) -> list[Value]:
+        return [p for neuron in self.neurons for p in neuron.parameters()]
+
+    @property
+    def nin(self) -> int:
+        return len(self.neurons[0].w)
+
+    @property
+    def nout(self) -> int:
+        return len(self.neurons)
+
+    @property
+    def activation(self) -> str:
+        return self.neurons[0].activation
+
+    def __repr__(self) -> str:
+        return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: ``MLP(2, [16, 16, 1])`` has two hidden layers of 16.
+
+    Hidden layers use ``activation`` ("relu", micrograd's default, "tanh" or
+    "sigmoid"); the output layer is linear. ``seed`` makes the initial weights
+    reproducible. Calling the model returns a Value when the last layer has one
+    neuron, else a list of Values.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "relu",
+        seed: int | None = None,
+    ) -> None:
+        if not isinstance(nin, int) or isinstance(nin, bool) or nin < 1:
+            raise ValueError(f"MLP(nin={nin!r}): the number of inputs must be a positive int")
+        nouts = list(nouts)
+        if not nouts:
+            raise ValueError("MLP(nouts=[]): give at least one layer size, e.g. MLP(2, [16, 16, 1])")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"MLP(activation={activation!r}): choose one of {', '.join(ACTIVATIONS)}")
+        rng = random.Random(seed)
+        sizes = [nin] + nouts
+        self.layers = [
+            Layer(
+                sizes[i],
+                sizes[i + 1],
+                nonlin=i != len(nouts) - 1,
+                activation=activation,
+                rng=rng,
+                label=f"L{i + 1}",
+            )
+            for i in range(len(nouts))
+        ]
+        self.nin = nin
+        self.sizes = sizes
+        self.activation = activation
+        self.seed = seed
+
+    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        for layer in self.layers:
+            x = layer(x)
+        return x[0] if len(x) == 1 else x
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def __repr__(self) -> str:
+        shape = " -> ".join(str(s) for s in self.sizes)
+        return f"MLP({shape}, {self.activation} hidden, linear output, {self.num_parameters()} parameters)"

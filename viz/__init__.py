@@ -1,0 +1,1 @@
+"""Pictures of what happens inside a network (filled in by later work)."""
