@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Iterable
 
 __all__ = ["Value", "topological_order"]
 
@@ -153,6 +154,24 @@ class Value:
         # x ** y                  d/dx = y * x**(y-1), d/dy = x**y * log(x)   (0 at x = 0)
         return Value(out, (self, exponent), (_power_rule(x, y), out * math.log(x) if x else 0.0), "**")
 
+    @staticmethod
+    def sum(terms: Iterable[Value | float]) -> Value:
+        """One node for t1 + t2 + ... + tn (a neuron's weighted sum is one of these).
+
+        A chain of n - 1 binary "+" nodes computes the same number; one node
+        with n parents is quicker to build and to read in a picture.
+        """
+        terms = tuple(terms)
+        if not terms:
+            raise ValueError("Value.sum: needs at least one term")
+        if not all(isinstance(t, Value) for t in terms):
+            terms = tuple(t if isinstance(t, Value) else Value(_as_float(t, "Value.sum")) for t in terms)
+        total = 0.0
+        for t in terms:  # left to right, the same rounding as the chain t1 + t2 + ...
+            total += t.data
+        # t1 + ... + tn           d/dti = 1
+        return Value(total, terms, (1.0,) * len(terms), "sum")
+
     def exp(self) -> Value:
         try:
             out = math.exp(self.data)
@@ -222,10 +241,19 @@ class Value:
                 node.grad = 0.0
         self.grad += 1.0  # d self / d self
         # The chain rule, once per edge, each node after every node that uses it.
+        # Most nodes have one or two parents; unpacking those is twice as fast as zip.
         for node in order:
-            grad = node.grad
-            for parent, local_grad in zip(node.parents, node.local_grads):
-                parent.grad += local_grad * grad
+            parents = node.parents
+            if len(parents) == 2:
+                (a, b), (da, db), grad = parents, node.local_grads, node.grad
+                a.grad += da * grad
+                b.grad += db * grad
+            elif len(parents) == 1:
+                parents[0].grad += node.local_grads[0] * node.grad
+            else:
+                grad = node.grad
+                for parent, local_grad in zip(parents, node.local_grads):
+                    parent.grad += local_grad * grad
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -237,18 +265,21 @@ def topological_order(root: Value) -> list[Value]:
     so a chain a million nodes deep works at Python's default recursion limit.
     The order is deterministic: the same graph always gives the same list.
     """
+    # Depth-first from the root. `path` holds the nodes being explored and,
+    # beside each, an iterator over its parents; a node joins `order` once
+    # all of its parents have. Reversed, that puts every node before its parents.
     order = []
-    visited = set()
-    stack = [(root, False)]
-    while stack:
-        node, parents_done = stack.pop()
-        if parents_done:  # all of node's parents are in `order` already
-            order.append(node)
-        elif node not in visited:
-            visited.add(node)
-            stack.append((node, True))
-            for parent in reversed(node.parents):
-                if parent not in visited:
-                    stack.append((parent, False))
+    visited = {root}
+    path, parent_iterators = [root], [iter(root.parents)]
+    while path:
+        for parent in parent_iterators[-1]:
+            if parent not in visited:
+                visited.add(parent)
+                path.append(parent)
+                parent_iterators.append(iter(parent.parents))
+                break
+        else:  # every parent of path[-1] is done
+            order.append(path.pop())
+            parent_iterators.pop()
     order.reverse()
     return order

@@ -65,15 +65,18 @@ class Neuron(Module):
     def __call__(self, x: Sequence[Value | float]) -> Value:
         if len(x) != len(self.w):
             raise ValueError(f"{self.label}: expected {len(self.w)} inputs, got {len(x)}")
-        # b + w1*x1 + w2*x2 + ..., summed left to right (engine.batch relies on this order)
-        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        # b + w1*x1 + w2*x2 + ... as one "sum" node over the bias and the products
+        act = Value.sum([self.b] + [wi * xi for wi, xi in zip(self.w, x)])
         if self.activation == "relu":
-            return act.relu()
-        if self.activation == "tanh":
-            return act.tanh()
-        if self.activation == "sigmoid":
-            return act.sigmoid()
-        return act
+            out = act.relu()
+        elif self.activation == "tanh":
+            out = act.tanh()
+        elif self.activation == "sigmoid":
+            out = act.sigmoid()
+        else:
+            out = act
+        out.label = self.label  # names the neuron's output, so viz can group the neuron's nodes
+        return out
 
     def parameters(self) -> list[Value]:
         return self.w + [self.b]

@@ -1,0 +1,82 @@
+"""What every demo shares: its command line, its output folder, its closing report.
+
+Each demo in this folder is a short script that builds a dataset and a model
+and trains it; the plumbing around that lives here, once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+# Let `python examples/moons.py` work from a source checkout even before `pip install`.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def parser(description: str, steps: int, seed: int = 0) -> argparse.ArgumentParser:
+    """The options every demo takes: --seed, --steps, --out, --force, --no-pictures."""
+    p = argparse.ArgumentParser(description=description,
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--seed", type=int, default=seed, help="seed for the data and the initial weights")
+    p.add_argument("--steps", type=_positive_int, default=steps, help="number of training steps")
+    p.add_argument("--out", type=Path, default=None,
+                   help="folder for the pictures and report (default: a fresh runs/NAME-N folder)")
+    p.add_argument("--force", action="store_true", help="write into --out even if it holds a previous run")
+    p.add_argument("--no-pictures", action="store_true", help="train and print metrics only")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of steps, got {text}")
+    return value
+
+
+def output_folder(name: str, requested: Path | None, force: bool) -> Path:
+    """A folder for this run's files that never silently overwrites an earlier run.
+
+    With no ``--out``: the first free ``runs/NAME-1``, ``runs/NAME-2``, ...
+    under the current directory. With ``--out``: that folder, which must be
+    new or empty unless ``force`` is given.
+    """
+    if requested is None:
+        base = Path.cwd() / "runs"
+        number = 1
+        while (base / f"{name}-{number}").exists():
+            number += 1
+        folder = base / f"{name}-{number}"
+    else:
+        folder = requested
+        if folder.exists() and not folder.is_dir():
+            sys.exit(f"error: --out {folder} exists and is not a folder")
+        if folder.is_dir() and any(folder.iterdir()) and not force:
+            sys.exit(f"error: {folder} already holds files from an earlier run; "
+                     "pass --force to overwrite them, or choose another --out")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class Timer:
+    """Wall-clock seconds since creation."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.start
+
+
+def report(name: str, history, seconds: float, files: list[Path] | None = None) -> None:
+    """Print the final metrics and where the files are."""
+    line = f"{name}: loss {history.loss[-1]:.4f}, train accuracy {history.accuracy[-1]:.1%}"
+    if history.test_accuracy:
+        line += f", test accuracy {history.test_accuracy[-1]:.1%}"
+    print(f"{line} after {len(history)} steps in {seconds:.1f} s")
+    for path in files or []:
+        print(f"  wrote {os.path.relpath(path)}")

@@ -1,0 +1,93 @@
+"""Evaluate a model on many points at once: outputs, hidden activations, input gradients.
+
+These are what pictures need (a decision boundary over a 200x200 grid, the
+output of every hidden neuron over the input plane, a saliency map). Each one
+records the model's per-sample graph once with ``engine.batch.record`` and
+replays it over all points with numpy; ``batched=False`` runs the scalar engine
+point by point instead, which gives the same numbers much more slowly.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from engine import Value
+from engine.batch import Recording, record
+from nn.module import MLP
+
+__all__ = ["predict", "layer_outputs", "input_gradients", "classify"]
+
+# One recording per model and kind, reused while the model lives. Parameters
+# are read afresh at every replay, so training between calls is fine.
+_recordings: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _as_points(model: MLP, X: np.ndarray) -> np.ndarray:
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[1] != model.nin:
+        raise ValueError(f"expected points of shape (n, {model.nin}) for {model!r}, got {X.shape}")
+    return X
+
+
+def _all_neurons(model: MLP, inputs: list[Value]) -> list[Value]:
+    """Run the model layer by layer and return every neuron's output, first layer first."""
+    outputs: list[Value] = []
+    x = inputs
+    for layer in model.layers:
+        x = layer(x)
+        outputs.extend(x)
+    return outputs
+
+
+def _recording(model: MLP) -> Recording:
+    cache = _recordings.setdefault(model, {})
+    if "neurons" not in cache:
+        cache["neurons"] = record(lambda *xs: _all_neurons(model, list(xs)), [0.0] * model.nin)
+    return cache["neurons"]
+
+
+def layer_outputs(model: MLP, X: np.ndarray, batched: bool = True) -> list[np.ndarray]:
+    """Every neuron's output for every point: one array of shape (n, layer width) per layer."""
+    X = _as_points(model, X)
+    widths = [layer.nout for layer in model.layers]
+    if batched:
+        columns = _recording(model).forward(list(X.T))
+        flat = np.stack(columns, axis=1) if columns else np.empty((len(X), 0))
+    else:
+        flat = np.array([[v.data for v in _all_neurons(model, [Value(float(a)) for a in row])] for row in X])
+    splits = np.cumsum(widths)[:-1]
+    return np.split(flat.reshape(len(X), sum(widths)), splits, axis=1)
+
+
+def predict(model: MLP, X: np.ndarray, batched: bool = True) -> np.ndarray:
+    """The model's outputs (scores or logits) for every point, shape (n, number of outputs)."""
+    return layer_outputs(model, X, batched=batched)[-1]
+
+
+def classify(model: MLP, X: np.ndarray, batched: bool = True) -> np.ndarray:
+    """Predicted class labels: score > 0 for one output, the largest logit for several."""
+    scores = predict(model, X, batched=batched)
+    if scores.shape[1] == 1:
+        return (scores[:, 0] > 0).astype(np.int64)
+    return np.argmax(scores, axis=1)
+
+
+def input_gradients(model: MLP, X: np.ndarray, layer: int = -1, neuron: int = 0) -> np.ndarray:
+    """d (output of one neuron) / d input, for every point: shape (n, nin).
+
+    ``layer`` and ``neuron`` count from 0 (``layer=-1`` is the output layer).
+    The parameters' ``grad`` are left untouched.
+    """
+    X = _as_points(model, X)
+    layers = model.layers
+    layer_index = layer % len(layers)
+    if not -len(layers) <= layer < len(layers) or not 0 <= neuron < layers[layer_index].nout:
+        raise IndexError(f"no neuron {neuron} in layer {layer} of {model!r}")
+    recording = _recording(model)
+    recording.forward(list(X.T))
+    position = sum(lay.nout for lay in layers[:layer_index]) + neuron
+    seeds = [0.0] * len(recording.outputs)
+    seeds[position] = 1.0
+    return np.stack(recording.backward(seeds, update_leaves=False), axis=1)

@@ -1,0 +1,162 @@
+"""engine.batch: replaying a recorded graph over a batch equals the scalar engine, sample by sample."""
+
+import math
+
+import numpy as np
+import pytest
+
+from engine import Value
+from engine.batch import DataDependentGraphError, record
+from nn.module import MLP
+
+RTOL = 1e-12
+
+
+def scalar_outputs_and_grads(function, rows, leaves):
+    """Per-sample outputs and the sum over samples of d(sum of outputs)/d leaf, by the scalar engine."""
+    for leaf in leaves:
+        leaf.grad = 0.0
+    outputs = []
+    for row in rows:
+        result = function(*[Value(float(v)) for v in row])
+        result = [result] if isinstance(result, Value) else list(result)
+        outputs.append([r.data for r in result])
+        Value.sum(result).backward()
+    return np.array(outputs), np.array([leaf.grad for leaf in leaves])
+
+
+def batched_outputs_and_grads(function, rows, leaves):
+    recording = record(function, list(rows[0]))
+    for leaf in leaves:
+        leaf.grad = 0.0
+    outputs = recording.forward(list(rows.T))
+    recording.backward([np.ones(len(rows))] * len(outputs))
+    return np.stack(outputs, axis=1), np.array([leaf.grad for leaf in leaves])
+
+
+def assert_close(actual, expected):
+    np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=1e-300)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_replay_of_random_mlp_equals_scalar_engine(activation, seed):
+    rng = np.random.default_rng(seed)
+    sizes = [int(s) for s in rng.integers(1, 6, size=rng.integers(1, 4))] + [int(rng.integers(1, 4))]
+    model = MLP(3, sizes, activation=activation, seed=seed)
+    rows = rng.normal(scale=2.0, size=(40, 3))
+
+    def function(*xs):
+        out = model(list(xs))
+        return out if isinstance(out, list) else [out]
+
+    scalar_out, scalar_grads = scalar_outputs_and_grads(function, rows, model.parameters())
+    batch_out, batch_grads = batched_outputs_and_grads(function, rows, model.parameters())
+    assert_close(batch_out, scalar_out)
+    assert_close(batch_grads, scalar_grads)
+
+
+def test_replay_of_every_operation_equals_scalar_engine():
+    w = Value(0.7, label="w")
+    c = Value(1.3, label="c")
+
+    def function(x, y):
+        positive = (x * x + 0.5).log() + 1.0
+        return [
+            x + y, x - y, x * y, x / (y * y + 1.0), -x, (x * w).exp(), positive.log(), (x * c).tanh(),
+            (x - y).relu(), (x * y).sigmoid(), positive ** 3, positive ** -0.5, positive ** c, 2.0 ** (x * w),
+            3.0 - x, 2.0 / positive, Value.sum([x, y, w]), x * x,
+        ]
+
+    rows = np.random.default_rng(5).normal(size=(25, 2))
+    scalar_out, scalar_grads = scalar_outputs_and_grads(function, rows, [w, c])
+    batch_out, batch_grads = batched_outputs_and_grads(function, rows, [w, c])
+    assert_close(batch_out, scalar_out)
+    assert_close(batch_grads, scalar_grads)
+
+
+def test_replay_input_gradients_match_scalar_per_sample():
+    model = MLP(2, [4, 1], activation="tanh", seed=3)
+    rows = np.random.default_rng(1).normal(size=(10, 2))
+    recording = record(lambda a, b: model([a, b]), [0.0, 0.0])
+    recording.forward(list(rows.T))
+    grads = np.stack(recording.backward([np.ones(10)], update_leaves=False), axis=1)
+    for row, grad in zip(rows, grads):
+        inputs = [Value(float(v)) for v in row]
+        model(inputs).backward()
+        assert_close(grad, [x.grad for x in inputs])
+
+
+def test_backward_without_update_leaves_keeps_parameter_grads():
+    model = MLP(2, [3, 1], seed=0)
+    recording = record(lambda a, b: model([a, b]), [0.0, 0.0])
+    recording.forward([np.ones(4), np.zeros(4)])
+    recording.backward([np.ones(4)], update_leaves=False)
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+def test_parameters_are_read_afresh_at_each_replay():
+    w = Value(2.0)
+    recording = record(lambda x: x * w, [1.0])
+    assert recording.forward([np.array([3.0])])[0][0] == 6.0
+    w.data = 5.0
+    assert recording.forward([np.array([3.0])])[0][0] == 15.0
+
+
+def test_neuron_sums_are_grouped_into_blocks():
+    model = MLP(2, [16, 16, 1], seed=0)
+    recording = record(lambda a, b: model([a, b]), [0.0, 0.0])
+    # three weighted-sum blocks and two relu blocks, not one step per node
+    assert len(recording.steps) == 5
+    assert len(recording.nodes) > 300
+
+
+def test_python_if_on_an_input_dependent_value_is_refused():
+    def leaky(x):
+        return x if x.data > 0 else x * 0.01
+
+    with pytest.raises(DataDependentGraphError, match="depends on the inputs"):
+        record(leaky, [1.0])
+
+
+def test_reading_a_parameter_value_while_recording_is_allowed():
+    w = Value(2.0)
+    recording = record(lambda x: x * w if w.data > 0 else x, [1.0])
+    assert recording.forward([np.array([4.0])])[0][0] == 8.0
+
+
+def test_recording_restores_plain_attribute_access_after_an_error():
+    with pytest.raises(DataDependentGraphError):
+        record(lambda x: x.data, [1.0])
+    assert type(Value.__dict__["data"]).__name__ == "member_descriptor"
+
+
+@pytest.mark.parametrize(
+    "function, column, error",
+    [
+        (lambda x: x.log(), [1.0, 0.0], ValueError),
+        (lambda x: 1.0 / x, [1.0, 0.0], ZeroDivisionError),
+        (lambda x: x.exp(), [1.0, 1000.0], OverflowError),
+        (lambda x: x ** 0.5, [1.0, -4.0], ValueError),
+    ],
+)
+def test_domain_errors_in_the_batch_raise_like_the_scalar_engine(function, column, error):
+    recording = record(function, [1.0])
+    with pytest.raises(error, match="sample 1"):
+        recording.forward([np.array(column)])
+
+
+def test_forward_checks_the_number_and_lengths_of_columns():
+    recording = record(lambda a, b: a * b, [1.0, 1.0])
+    with pytest.raises(ValueError, match="expected 2 input columns"):
+        recording.forward([np.ones(3)])
+    with pytest.raises(ValueError, match="differ in length"):
+        recording.forward([np.ones(3), np.ones(4)])
+
+
+def test_value_of_a_node_is_its_per_sample_values():
+    recording = record(lambda x: (x * 2.0).tanh(), [0.0])
+    xs = np.array([-1.0, 0.5])
+    recording.forward([xs])
+    out = recording.outputs[0]
+    np.testing.assert_allclose(recording.value_of(out), [math.tanh(2 * v) for v in xs], rtol=RTOL)
