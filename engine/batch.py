@@ -155,6 +155,13 @@ def _apply(op: str, args: list[np.ndarray]) -> tuple[np.ndarray, list]:
     if op == "-":
         a, b = args
         return a - b, [1.0, -1.0]
+    if op == "dot":
+        k = (len(args) - 1) // 2
+        bias, weights, xs = args[0], args[1:k + 1], args[k + 1:]
+        total = np.array(bias, dtype=float, copy=True)
+        for w, x in zip(weights, xs):  # b + w1*x1 + w2*x2 ..., in engine.value's order
+            total += w * x
+        return total, [1.0, *xs, *weights]
     if op == "sum":
         total = np.zeros_like(args[0])
         for term in args:  # left to right, as engine.value does
@@ -263,6 +270,12 @@ def _match_weighted_sum(node: Value, users: dict[Value, int], is_scalar_leaf) ->
     Products (and partial sums) must be used by this sum only, so that they
     need no row of their own.
     """
+    if node.op == "dot":  # Value.dot: parents (b, w1..wk, x1..xk)
+        k = (len(node.parents) - 1) // 2
+        bias, weights, xs = node.parents[0], list(node.parents[1:k + 1]), list(node.parents[k + 1:])
+        if is_scalar_leaf(bias) and all(map(is_scalar_leaf, weights)) and not any(map(is_scalar_leaf, xs)):
+            return bias, weights, xs
+        return None
     if node.op == "sum":
         bias, products = node.parents[0], node.parents[1:]
     elif node.op == "+":
@@ -291,6 +304,8 @@ def _match_weighted_sum(node: Value, users: dict[Value, int], is_scalar_leaf) ->
 
 def _private_nodes(node: Value, match: tuple) -> list[Value]:
     """The products and partial sums inside a matched weighted sum."""
+    if node.op == "dot":
+        return []
     if node.op == "sum":
         return list(node.parents[1:])
     inner, private = node, []
@@ -329,7 +344,7 @@ class Recording:
         sums: dict[Value, tuple] = {}
         absorbed: set[Value] = set()
         for node in order:
-            if node.op in ("+", "sum") and node not in absorbed:
+            if node.op in ("+", "sum", "dot") and node not in absorbed:
                 match = _match_weighted_sum(node, users, is_scalar_leaf)
                 if match is not None:
                     sums[node] = match

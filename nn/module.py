@@ -65,8 +65,7 @@ class Neuron(Module):
     def __call__(self, x: Sequence[Value | float]) -> Value:
         if len(x) != len(self.w):
             raise ValueError(f"{self.label}: expected {len(self.w)} inputs, got {len(x)}")
-        # b + w1*x1 + w2*x2 + ... as one "sum" node over the bias and the products
-        act = Value.sum([self.b] + [wi * xi for wi, xi in zip(self.w, x)])
+        act = Value.dot(self.w, x, self.b)  # b + w1*x1 + w2*x2 + ..., one node
         if self.activation == "relu":
             out = act.relu()
         elif self.activation == "tanh":
