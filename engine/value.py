@@ -45,12 +45,22 @@ def _as_float(data: object, operation: str) -> float:
 def _power_rule(base: float, exponent: float) -> float:
     """d/dx x**n = n * x**(n-1), with its limits at x = 0 spelled out."""
     if base != 0.0:
-        return exponent * base ** (exponent - 1)
+        try:
+            return exponent * base ** (exponent - 1)
+        except OverflowError:  # the slope is too steep for a float, as at 1e-200 ** -1
+            return math.copysign(math.inf, exponent * (base if (exponent - 1) % 2 == 1 else 1.0))
     if exponent == 1.0:
         return 1.0
     if exponent == 0.0 or exponent > 1.0:
         return 0.0
     return math.inf  # 0 < n < 1: the curve is vertical at 0 (PyTorch says inf too)
+
+
+def _checked_power(base: float, exponent: float, text: str) -> float:
+    try:
+        return base**exponent
+    except OverflowError:
+        raise OverflowError(f"{text} overflows a float") from None
 
 
 class Value:
@@ -121,7 +131,7 @@ class Value:
         if b == 0.0:
             raise ZeroDivisionError(f"division by zero: {a!r} / {b!r} (the divisor Value is 0)")
         # a / b                   d/da = 1/b, d/db = -a/b**2
-        return Value(a / b, (self, other), (1.0 / b, -a / (b * b)), "/")
+        return Value(a / b, (self, other), (1.0 / b, -a / b / b), "/")  # (b*b may underflow to 0)
 
     def __neg__(self) -> Value:
         # -a                      d/da = -1
@@ -138,8 +148,9 @@ class Value:
             raise ValueError(
                 f"{x!r} ** {exponent!r} is not a real number (a negative base needs an integer exponent)"
             )
+        out = _checked_power(x, n, f"{x!r} ** {exponent!r}")
         # x ** n                  d/dx = n * x**(n-1)
-        return Value(x**n, (self,), (_power_rule(x, n),), f"**{exponent!r}")
+        return Value(out, (self,), (_power_rule(x, n),), f"**{exponent!r}")
 
     def _pow_value(self, exponent: Value) -> Value:
         x, y = self.data, exponent.data
@@ -150,7 +161,7 @@ class Value:
             )
         if x == 0.0 and y <= 0.0:
             raise ZeroDivisionError(f"0.0 ** Value({y!r}): zero needs a positive exponent")
-        out = x**y
+        out = _checked_power(x, y, f"{x!r} ** Value({y!r})")
         # x ** y                  d/dx = y * x**(y-1), d/dy = x**y * log(x)   (0 at x = 0)
         return Value(out, (self, exponent), (_power_rule(x, y), out * math.log(x) if x else 0.0), "**")
 

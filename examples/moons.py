@@ -11,6 +11,7 @@ training accuracy.
 from __future__ import annotations
 
 import common  # noqa: F401  (first: puts the project on sys.path for source checkouts)
+
 from nn import MLP, make_moons, train
 
 

@@ -1,0 +1,74 @@
+"""Neural networks on top of the engine: modules, losses, optimizers, datasets, saving.
+
+``nn.module`` builds neurons, layers and MLPs from engine Values; ``nn.losses``
+turns their outputs into one Value to call ``backward`` on; ``nn.optim`` steps
+the parameters; ``nn.data`` generates small 2-D datasets with numpy; and
+``nn.serialize`` saves and loads parameters as JSON; ``nn.train`` runs the
+training loop and ``nn.evaluate`` evaluates a model over many points at once. This file only gathers the
+public names.
+"""
+
+from nn.data import (
+    DATASETS,
+    load,
+    make_blobs,
+    make_circles,
+    make_moons,
+    make_spirals,
+    make_xor,
+    train_test_split,
+)
+from nn.evaluate import classify, input_gradients, layer_outputs, predict
+from nn.losses import (
+    PER_SAMPLE_LOSSES,
+    bce_with_logits_loss,
+    binary_cross_entropy,
+    hinge,
+    hinge_loss,
+    l2_penalty,
+    mean,
+    mse_loss,
+    softmax_cross_entropy,
+    softmax_cross_entropy_loss,
+    squared_error,
+)
+from nn.module import MLP, Layer, Module, Neuron
+from nn.optim import SGD, Adam
+from nn.serialize import load_parameters, save_parameters
+from nn.train import History, train
+
+__all__ = [
+    "DATASETS",
+    "History",
+    "MLP",
+    "PER_SAMPLE_LOSSES",
+    "SGD",
+    "Adam",
+    "Layer",
+    "Module",
+    "Neuron",
+    "bce_with_logits_loss",
+    "classify",
+    "binary_cross_entropy",
+    "hinge",
+    "hinge_loss",
+    "input_gradients",
+    "l2_penalty",
+    "layer_outputs",
+    "load",
+    "load_parameters",
+    "make_blobs",
+    "make_circles",
+    "make_moons",
+    "make_spirals",
+    "make_xor",
+    "mean",
+    "mse_loss",
+    "predict",
+    "save_parameters",
+    "softmax_cross_entropy",
+    "softmax_cross_entropy_loss",
+    "squared_error",
+    "train",
+    "train_test_split",
+]

@@ -1,0 +1,152 @@
+"""nn.train and nn.evaluate: the training loop and evaluating a model on many points."""
+
+import numpy as np
+import pytest
+
+from engine import Value
+from nn import MLP, SGD, Adam, make_moons, make_spirals, make_xor
+from nn.evaluate import classify, input_gradients, layer_outputs, predict
+from nn.train import History, train
+
+
+def test_training_reaches_full_accuracy_on_xor():
+    X, y = make_xor(n=100, noise=0.1, seed=0)
+    model = MLP(2, [8, 8, 1], activation="tanh", seed=0)
+    history = train(model, X, y, loss="bce", optimizer=Adam(model.parameters(), lr=0.05), steps=150)
+    assert history.accuracy[-1] == 1.0
+    assert history.loss[-1] < history.loss[0]
+
+
+def test_micrograd_recipe_reaches_full_accuracy_on_moons():
+    X, y = make_moons(n=100, noise=0.1, seed=1337)
+    model = MLP(2, [16, 16, 1], seed=1337)
+    history = train(model, X, y, loss="hinge", l2=1e-4, learning_rate=lambda k: 1.0 - 0.9 * k / 100, steps=100)
+    assert history.accuracy[-1] == 1.0
+
+
+@pytest.mark.parametrize("loss, outputs, activation", [("hinge", 1, "relu"), ("mse", 1, "tanh"),
+                                                       ("bce", 1, "sigmoid"), ("softmax", 3, "relu")])
+def test_batched_and_scalar_training_give_the_same_history(loss, outputs, activation):
+    X, y = make_spirals(n=30, classes=3, seed=2) if outputs == 3 else make_moons(n=30, seed=2)
+    histories, weights = [], []
+    for batched in (True, False):
+        model = MLP(2, [5, outputs], activation=activation, seed=4)
+        histories.append(train(model, X, y, loss=loss, l2=1e-3, learning_rate=0.1, steps=4, batched=batched))
+        weights.append([p.data for p in model.parameters()])
+    np.testing.assert_allclose(histories[0].loss, histories[1].loss, rtol=1e-12)
+    assert histories[0].accuracy == histories[1].accuracy
+    np.testing.assert_allclose(weights[0], weights[1], rtol=1e-11, atol=1e-14)
+
+
+def test_history_records_every_step_and_test_figures():
+    X, y = make_moons(n=40, seed=0)
+    model = MLP(2, [4, 1], seed=0)
+    seen = []
+    history = train(model, X[:30], y[:30], X_test=X[30:], y_test=y[30:], steps=5,
+                    callback=lambda step, h: seen.append((step, len(h))))
+    assert isinstance(history, History)
+    assert len(history.loss) == len(history.accuracy) == len(history.test_loss) == len(history.test_accuracy) == 5
+    assert seen == [(k, k + 1) for k in range(5)]
+
+
+def test_learning_rate_schedule_sets_the_optimizer_rate_each_step():
+    X, y = make_moons(n=20, seed=0)
+    model = MLP(2, [3, 1], seed=0)
+    history = train(model, X, y, steps=3, learning_rate=lambda k: 1.0 / (k + 1))
+    assert history.learning_rate == [1.0, 0.5, 1.0 / 3]
+
+
+def test_mini_batches_cover_the_data_and_are_reproducible():
+    X, y = make_moons(n=50, seed=0)
+    runs = []
+    for _ in range(2):
+        model = MLP(2, [4, 1], seed=0)
+        runs.append(train(model, X, y, steps=6, batch_size=16, seed=3).loss)
+    assert runs[0] == runs[1]
+    model = MLP(2, [4, 1], seed=0)
+    assert train(model, X, y, steps=6, batch_size=16, seed=4).loss != runs[0]
+
+
+def test_sgd_step_equals_the_hand_computed_update_with_l2():
+    X = np.array([[1.0, 2.0]])
+    y = np.array([0])  # hinge label -1: loss = relu(1 + score)
+    model = MLP(2, [1], seed=0)
+    w1, w2, b = (p.data for p in model.parameters())
+    score = b + w1 * 1.0 + w2 * 2.0
+    assert 1 + score > 0  # the hinge is active, so d loss / d score = +1
+    grads = np.array([1.0, 2.0, 1.0]) + 2 * 0.01 * np.array([w1, w2, b])
+    train(model, X, y, loss="hinge", l2=0.01, learning_rate=0.5, steps=1,
+          optimizer=SGD(model.parameters(), lr=0.5))
+    np.testing.assert_allclose([p.data for p in model.parameters()], np.array([w1, w2, b]) - 0.5 * grads,
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"loss": "nope"}, "unknown loss"),
+        ({"steps": -1}, "steps"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"l2": -1.0}, "l2"),
+        ({"loss": "softmax"}, "one output per class"),
+    ],
+)
+def test_bad_training_arguments_are_refused_before_any_change(kwargs, message):
+    X, y = make_moons(n=10, seed=0)
+    model = MLP(2, [3, 1], seed=0)
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(ValueError, match=message):
+        train(model, X, y, **kwargs)
+    assert [p.data for p in model.parameters()] == before
+
+
+def test_bad_data_shapes_are_refused():
+    model = MLP(2, [3, 1], seed=0)
+    with pytest.raises(ValueError, match=r"shape \(n, 2\)"):
+        train(model, np.zeros((5, 3)), np.zeros(5, dtype=int))
+    with pytest.raises(ValueError, match="labels must lie in 0..1"):
+        train(model, np.zeros((5, 2)), np.array([0, 1, 2, 0, 1]))
+    with pytest.raises(ValueError, match="integer class labels"):
+        train(model, np.zeros((5, 2)), np.zeros(5))
+
+
+def test_diverging_training_stops_with_a_clear_error():
+    X, y = make_moons(n=20, seed=0)
+    model = MLP(2, [8, 1], activation="relu", seed=0)
+    with pytest.raises(FloatingPointError, match="lower the learning rate"):
+        train(model, X, y, loss="mse", learning_rate=1e6, steps=20)
+
+
+def test_evaluate_matches_the_scalar_engine_point_by_point():
+    model = MLP(2, [5, 4, 3], activation="tanh", seed=1)
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    fast, slow = layer_outputs(model, X), layer_outputs(model, X, batched=False)
+    assert [a.shape for a in fast] == [(20, 5), (20, 4), (20, 3)]
+    for a, b in zip(fast, slow):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    np.testing.assert_allclose(predict(model, X), [[v.data for v in model(list(row))] for row in X], rtol=1e-12)
+    assert classify(model, X).tolist() == np.argmax(predict(model, X), axis=1).tolist()
+
+
+def test_input_gradients_match_scalar_backward_and_leave_parameters_alone():
+    model = MLP(2, [4, 1], activation="tanh", seed=2)
+    X = np.random.default_rng(1).normal(size=(6, 2))
+    grads = input_gradients(model, X)
+    for row, grad in zip(X, grads):
+        inputs = [Value(float(v)) for v in row]
+        model(inputs).backward()
+        np.testing.assert_allclose(grad, [x.grad for x in inputs], rtol=1e-12)
+    model.zero_grad()
+    input_gradients(model, X, layer=0, neuron=3)
+    assert all(p.grad == 0.0 for p in model.parameters())
+    with pytest.raises(IndexError):
+        input_gradients(model, X, layer=0, neuron=4)
+
+
+def test_decision_boundary_grid_of_200_by_200_is_evaluated_in_one_replay():
+    model = MLP(2, [16, 16, 1], seed=0)
+    xs = np.linspace(-2, 2, 200)
+    grid = np.array([(a, b) for b in xs for a in xs])
+    scores = predict(model, grid)
+    assert scores.shape == (40000, 1)
+    np.testing.assert_allclose(scores[123, 0], model(list(grid[123])).data, rtol=1e-12)
