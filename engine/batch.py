@@ -209,6 +209,7 @@ def _apply(op: str, args: list[np.ndarray]) -> tuple[np.ndarray, list]:
         if ((a == 0.0) & (b <= 0.0)).any():
             raise ZeroDivisionError(f"zero to a power <= 0 in the batch (sample {_first((a == 0.0) & (b <= 0.0))})")
         out = a**b
+        _check_overflow(out, a, "** (a Value exponent)")
         log_a = np.log(np.where(a > 0.0, a, 1.0))  # log(x), taken as 0 at x = 0 as in engine.value
         return out, [_power_rule(a, b), out * log_a]
     if op.startswith("**"):
@@ -218,8 +219,17 @@ def _apply(op: str, args: list[np.ndarray]) -> tuple[np.ndarray, list]:
             raise ZeroDivisionError(f"zero to a negative power in the batch (sample {_first(a == 0.0)})")
         if not n.is_integer() and (a < 0.0).any():
             raise ValueError(f"negative base to a fractional power in the batch (sample {_first(a < 0.0)})")
-        return a**n, [_power_rule(a, n)]
+        out = a**n
+        _check_overflow(out, a, f"** {n!r}")
+        return out, [_power_rule(a, n)]
     raise NotImplementedError(f"engine.batch cannot replay the operation {op!r}")
+
+
+def _check_overflow(out: np.ndarray, base: np.ndarray, what: str) -> None:
+    """Raise OverflowError where a power of a finite base became infinite (the scalar engine does too)."""
+    overflowed = np.isinf(out) & np.isfinite(base)
+    if overflowed.any():
+        raise OverflowError(f"{what} overflows a float in the batch (sample {_first(overflowed)})")
 
 
 def _first(mask: np.ndarray) -> int:
@@ -429,6 +439,12 @@ class Recording:
         leaf_data = np.fromiter((leaf.data for leaf in self.leaves), float, len(self.leaves))
         values[len(self.inputs):self.first_step_row] = leaf_data[:, None]
         self.leaf_data = leaf_data
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            self._run_forward(values, leaf_data, n)
+        self.values = values
+        return [values[self.row[out]].copy() for out in self.outputs]
+
+    def _run_forward(self, values: np.ndarray, leaf_data: np.ndarray, n: int) -> None:
         for step in self.steps:
             if isinstance(step, _WeightedSums):
                 weights = leaf_data[step.w_index]
@@ -440,8 +456,6 @@ class Recording:
             else:
                 out, _ = _apply(step.op, [values[rows] for rows in step.arg_rows])
                 values[step.out] = out
-        self.values = values
-        return [values[self.row[out]].copy() for out in self.outputs]
 
     def backward(
         self, output_grads: Sequence[np.ndarray | float] | None = None, update_leaves: bool = True
@@ -463,6 +477,15 @@ class Recording:
             raise ValueError(f"backward: expected {len(self.outputs)} output gradients, got {len(output_grads)}")
         for out, g in zip(self.outputs, output_grads):
             grads[self.row[out]] += np.broadcast_to(np.asarray(g, dtype=float), (n,))
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            leaf_grads = self._run_backward(values, grads)
+        if update_leaves:
+            for leaf, g in zip(self.leaves, leaf_grads.tolist()):
+                leaf.grad += g
+        self.grads = grads
+        return [grads[i].copy() for i in range(len(self.inputs))]
+
+    def _run_backward(self, values: np.ndarray, grads: np.ndarray) -> np.ndarray:
         leaf_data = self.leaf_data
         leaf_grads = np.zeros(len(self.leaves))
         for step in reversed(self.steps):
@@ -482,11 +505,7 @@ class Recording:
                     else:
                         np.add.at(grads, rows, np.broadcast_to(contribution, g_out.shape))
         leaf_grads += grads[len(self.inputs):self.first_step_row].sum(axis=1)
-        if update_leaves:
-            for leaf, g in zip(self.leaves, leaf_grads.tolist()):
-                leaf.grad += g
-        self.grads = grads
-        return [grads[i].copy() for i in range(len(self.inputs))]
+        return leaf_grads
 
     def value_of(self, node: Value) -> np.ndarray:
         """The per-sample values of a recorded node after ``forward``."""

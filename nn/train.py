@@ -186,6 +186,7 @@ def train(
         from tqdm import tqdm
 
         bar = tqdm(total=steps, desc="training", unit="step", leave=True)
+    step = 0
     try:
         for step in range(steps):
             if batch_size is None:
@@ -219,6 +220,10 @@ def train(
                 bar.update(1)
             if callback is not None:
                 callback(step, history)
+    except OverflowError as error:
+        raise FloatingPointError(
+            f"train: a number overflowed at step {step} ({error}); lower the learning rate"
+        ) from error
     finally:
         if bar is not None:
             bar.close()
