@@ -34,8 +34,8 @@ __all__ = ["Value", "topological_order"]
 
 def _as_float(data: object, operation: str) -> float:
     """Return ``data`` as a float, or raise TypeError naming ``operation``."""
-    if isinstance(data, numbers.Real):  # int, float, bool, Fraction, numpy scalars
-        return float(data)
+    if type(data) is int or isinstance(data, numbers.Real):  # int first: the ABC test is slow
+        return float(data)  # float, bool, Fraction, numpy scalars
     raise TypeError(
         f"{operation}: expected a real number (int or float), got {data!r} "
         f"of type {type(data).__name__}"
@@ -140,7 +140,7 @@ class Value:
     def __pow__(self, exponent: Value | float) -> Value:
         if isinstance(exponent, Value):
             return self._pow_value(exponent)
-        n = _as_float(exponent, "Value ** exponent")
+        n = exponent if type(exponent) is float else _as_float(exponent, "Value ** exponent")
         x = self.data
         if x == 0.0 and n < 0.0:
             raise ZeroDivisionError(f"{x!r} ** {exponent!r}: zero cannot be raised to a negative power")

@@ -27,6 +27,8 @@ def parser(description: str, steps: int, seed: int = 0) -> argparse.ArgumentPars
     p.add_argument("--force", action="store_true", help="write into --out even if it holds a previous run")
     p.add_argument("--no-pictures", action="store_true", help="train and print metrics only")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--scalar", action="store_true",
+                   help="train with the scalar engine, one graph per sample (slow, for watching it work)")
     return p
 
 

@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         l2=1e-4,
         learning_rate=lambda k: 1.0 - 0.9 * k / args.steps,
         steps=args.steps,
+        batched=not args.scalar,
         progress=not args.quiet,
     )
     common.report("moons", history, timer.seconds)
