@@ -225,10 +225,27 @@ def wide_sum(engine: str, n: int = 100_000) -> dict:
     return {"seconds": time_repeats(run, 3)}
 
 
+def resident_bytes() -> int:
+    """The process's resident memory (Linux), which also sees memory that tracemalloc cannot (C++)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
 def bytes_per_node(engine: str, n: int = 200_000) -> dict:
-    """tracemalloc's peak while a 200,000-node graph (a chain of products) is alive, per node."""
+    """tracemalloc's peak while a 200,000-node graph (a chain of products) is alive, per node.
+
+    Also the growth of resident memory over a second such graph, which counts
+    allocations outside Python's allocator (PyTorch's C++ tensors) too.
+    """
     Value = scalar_value(engine)
     x, c = Value(1.0), Value(1.0000001)
+    gc.collect()
+    before = resident_bytes()  # first, while freed memory cannot yet be reused
+    y = x
+    for _ in range(n):
+        y = y * c
+    grown = resident_bytes() - before
+    del y
     gc.collect()
     tracemalloc.start()
     y = x
@@ -236,7 +253,7 @@ def bytes_per_node(engine: str, n: int = 200_000) -> dict:
         y = y * c
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    return {"bytes": peak / n}
+    return {"bytes": peak / n, "resident_bytes": grown / n}
 
 
 def per_op(engine: str, n: int = 20_000) -> dict:
@@ -251,8 +268,8 @@ def per_op(engine: str, n: int = 20_000) -> dict:
             "exp": lambda v: v.exp(), "log": lambda v: v.log(), "tanh": lambda v: v.tanh(),
             "relu": lambda v: v.relu(), "sigmoid": lambda v: v.sigmoid(),
         }[op]
-        if op == "sigmoid" and not hasattr(leaves[0], "sigmoid"):
-            results[op] = None  # micrograd has no sigmoid
+        if op.isalpha() and not hasattr(leaves[0], op):
+            results[op] = None  # micrograd 0.1.0 has relu but no exp, log, tanh or sigmoid
             continue
         start = time.perf_counter()
         outs = [build(v) for v in leaves]
@@ -265,7 +282,23 @@ def per_op(engine: str, n: int = 20_000) -> dict:
     return results
 
 
+def decision_grid(engine: str) -> dict:
+    """Evaluate MLP(2, [16, 16, 1]) on a 200 x 200 grid, as a decision-boundary picture does."""
+    import numpy as np
+
+    sys.path.insert(0, str(ROOT))
+    from nn import MLP, predict
+
+    model = MLP(2, [16, 16, 1], seed=0)
+    axis = np.linspace(-2.0, 2.0, 200)
+    grid = np.stack(np.meshgrid(axis, axis), axis=-1).reshape(-1, 2)
+    batched = engine == "glassgrad-batched"
+    seconds = time_repeats(lambda: predict(model, grid, batched=batched), 5 if batched else 1)
+    return {"seconds": seconds, "points": len(grid)}
+
+
 WORKLOADS = {
+    "decision_grid": lambda engine, quick: decision_grid(engine),
     "moons_step": lambda engine, quick: moons_step(engine, 3 if quick else 7),
     "chain": lambda engine, quick: chain(engine, int(os.environ["BENCH_N"])),
     "wide_sum": lambda engine, quick: wide_sum(engine, 20_000 if quick else 100_000),
@@ -319,6 +352,7 @@ def run_all(quick: bool) -> dict:
     tasks = [("moons_step", e, None) for e in engines]
     tasks += [("chain", e, n) for e in scalar_engines for n in chain_sizes]
     tasks += [(w, e, None) for w in ("wide_sum", "bytes_per_node", "per_op") for e in scalar_engines]
+    tasks += [("decision_grid", e, None) for e in ("glassgrad", "glassgrad-batched")]
     results: dict = {"machine": machine(), "engines": engines, "quick": quick}
     for workload, engine, n in tqdm(tasks, desc="benchmark", unit="run"):
         if workload == "chain" and engine == "torch-scalar" and n > 100_000:
@@ -370,10 +404,19 @@ def print_table(results: dict) -> None:
         print(f"  {engine:26} {(f'{s:10.3f} s' if s else w.get('error', '-')):>12} {ratio(base, s):>13}")
     mem = results["bytes_per_node"]
     base = mem.get("micrograd", {}).get("bytes")
-    print(f"\n{'bytes per graph node':28} {'bytes':>12} {'vs micrograd':>13}")
+    rss_base = mem.get("micrograd", {}).get("resident_bytes")
+    print(f"\n{'bytes per graph node':28} {'tracemalloc':>12} {'vs micrograd':>13} "
+          f"{'resident':>10} {'vs micrograd':>13}")
     for engine, m in mem.items():
-        b = m.get("bytes")
-        print(f"  {engine:26} {(f'{b:10.0f}' if b else m.get('error', '-')):>12} {ratio(base, b):>13}")
+        b, r = m.get("bytes"), m.get("resident_bytes")
+        print(f"  {engine:26} {(f'{b:10.0f}' if b else m.get('error', '-')):>12} {ratio(base, b):>13}"
+              f" {(f'{r:8.0f}' if r else '-'):>10} {ratio(rss_base, r):>13}")
+    print("  (tracemalloc sees only Python's allocator: PyTorch's C++ tensors show in 'resident' alone)")
+    grid = results.get("decision_grid", {})
+    print(f"\n{'decision boundary, 200x200':28} {'time':>12}")
+    for engine, g in grid.items():
+        s = g.get("seconds")
+        print(f"  {engine:26} {(f'{s * 1e3:10.1f} ms' if s else g.get('error', '-')):>12}")
     print(f"\n{'microseconds per node':28} " + " ".join(f"{op:>13}" for op in OPS))
     for engine, ops in results["per_op"].items():
         if not isinstance(ops, dict) or "ok" in ops:

@@ -150,3 +150,39 @@ def test_decision_boundary_grid_of_200_by_200_is_evaluated_in_one_replay():
     scores = predict(model, grid)
     assert scores.shape == (40000, 1)
     np.testing.assert_allclose(scores[123, 0], model(list(grid[123])).data, rtol=1e-12)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+@pytest.mark.parametrize("loss", ["hinge", "mse", "bce", "softmax"])
+def test_batched_gradients_equal_the_sum_of_per_sample_scalar_gradients(loss, activation):
+    from engine.batch import record
+    from nn.losses import PER_SAMPLE_LOSSES
+
+    classes = 3 if loss == "softmax" else 1
+    model = MLP(2, [6, 5, classes], activation=activation, seed=7)
+    rng = np.random.default_rng(11)
+    X = rng.normal(scale=1.5, size=(25, 2))
+    y = rng.integers(0, max(classes, 2), size=25)
+    if loss == "softmax":
+        targets = [(y == k).astype(float) for k in range(classes)]
+    else:
+        targets = [2.0 * y - 1.0] if loss in ("hinge", "mse") else [y.astype(float)]
+    per_sample = PER_SAMPLE_LOSSES[loss]
+
+    def sample_loss(x1, x2, *t):
+        return per_sample(model([x1, x2]), list(t) if loss == "softmax" else t[0])
+
+    model.zero_grad()
+    scalar_losses = []
+    for i in range(len(X)):
+        value = sample_loss(*[Value(float(v)) for v in X[i]], *[float(t[i]) for t in targets])
+        value.backward()
+        scalar_losses.append(value.data)
+    scalar_grads = [p.grad for p in model.parameters()]
+
+    model.zero_grad()
+    recording = record(sample_loss, [0.0, 0.0] + [float(t[0]) for t in targets])
+    (batch_losses,) = recording.forward([X[:, 0], X[:, 1], *targets])
+    recording.backward([np.ones(len(X))])
+    np.testing.assert_allclose(batch_losses, scalar_losses, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose([p.grad for p in model.parameters()], scalar_grads, rtol=1e-12, atol=1e-15)
