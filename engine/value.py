@@ -150,7 +150,8 @@ class Value:
             )
         out = _checked_power(x, n, f"{x!r} ** {exponent!r}")
         # x ** n                  d/dx = n * x**(n-1)
-        return Value(out, (self,), (_power_rule(x, n),), f"**{exponent!r}")
+        symbol = f"**{exponent!r}" if type(exponent) in (int, float) else f"**{n!r}"  # "**3", not "**np.int64(3)"
+        return Value(out, (self,), (_power_rule(x, n),), symbol)
 
     def _pow_value(self, exponent: Value) -> Value:
         x, y = self.data, exponent.data

@@ -39,6 +39,11 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def output_folder_for(name: str, args: argparse.Namespace) -> Path | None:
+    """The run's folder from the parsed options, or None with --no-pictures."""
+    return None if args.no_pictures else output_folder(name, args.out, args.force)
+
+
 def output_folder(name: str, requested: Path | None, force: bool) -> Path:
     """A folder for this run's files that never silently overwrites an earlier run.
 
@@ -79,6 +84,66 @@ def report(name: str, history, seconds: float, files: list[Path] | None = None) 
     line = f"{name}: loss {history.loss[-1]:.4f}, train accuracy {history.accuracy[-1]:.1%}"
     if history.test_accuracy:
         line += f", test accuracy {history.test_accuracy[-1]:.1%}"
-    print(f"{line} after {len(history)} steps in {seconds:.1f} s")
+    print(f"{line} after {len(history)} steps in {seconds:.2f} s")
     for path in files or []:
         print(f"  wrote {os.path.relpath(path)}")
+
+
+def sample_graph(model, X, y, loss: str):
+    """The loss of the one training point the trained model finds hardest, after backward."""
+    from engine import Value
+    from nn import PER_SAMPLE_LOSSES
+
+    per_sample = PER_SAMPLE_LOSSES[loss]
+    worst, worst_loss = None, -1.0
+    for row, label in zip(X, y):
+        output = model([Value(float(v), label=f"x{i + 1}") for i, v in enumerate(row)])
+        target = {"hinge": 2 * int(label) - 1, "mse": 2 * int(label) - 1, "bce": int(label)}.get(loss, int(label))
+        value = per_sample(output, target)
+        if value.data > worst_loss:
+            worst, worst_loss = value, value.data
+    worst.label = "loss"
+    model.zero_grad()
+    worst.backward()
+    return worst
+
+
+def write_pictures(folder: Path, model, X, y, history, loss: str, title: str,
+                   X_test=None, y_test=None) -> list[Path]:
+    """Every picture of a finished run, and the HTML report that gathers them; returns the paths."""
+    import viz
+
+    written = [
+        viz.save(viz.decision_boundary(model, X, y), folder / "decision_boundary.png"),
+        viz.save(viz.neuron_maps(model, X, y), folder / "neuron_maps.png"),
+        viz.save(viz.draw_mlp(model, health=viz.unit_health(model, X)), folder / "network.png"),
+        viz.save(viz.training_curves(history), folder / "training_curves.png"),
+    ]
+    graph = viz.draw_dot(sample_graph(model, X, y, loss), collapse_neurons=True,
+                         title="one training point's loss, after backward")
+    try:
+        written.append(viz.render(graph, folder / "graph.svg"))
+    except viz.GraphvizNotFound as error:
+        print(f"  (no graph.svg: {error})")
+        (folder / "graph.dot").write_text(graph.source)
+        written.append(folder / "graph.dot")
+    written.append(viz.write_report(folder / "report.html", model, X, y, history,
+                                    X_test=X_test, y_test=y_test, title=title))
+    model.zero_grad()
+    return written
+
+
+def finish(name: str, args: argparse.Namespace, folder: Path | None, model, X, y, history, loss: str,
+           target: float, seconds: float, X_test=None, y_test=None) -> int:
+    """Print the final metrics, write the pictures, and say whether the accuracy target was met."""
+    from nn import save_parameters
+
+    files: list[Path] = []
+    if folder is not None:
+        files = write_pictures(folder, model, X, y, history, loss, f"glassgrad: {name}", X_test, y_test)
+        save_parameters(model, folder / "parameters.json")
+        files.append(folder / "parameters.json")
+    report(name, history, seconds, files)
+    reached = history.accuracy[-1] >= target
+    print(f"target: {target:.0%} train accuracy, {'reached' if reached else 'NOT reached'}")
+    return 0

@@ -1,22 +1,24 @@
-"""Train a small network to separate two interleaving half-moons.
+"""Train a small network to separate two interleaving half-moons, then show what it learned.
 
 This is micrograd's demo recipe: 100 noisy moons, MLP(2, [16, 16, 1]) with ReLU,
 the max-margin (hinge) loss plus 1e-4 * L2, plain gradient descent with a
 learning rate falling from 1.0 to 0.1, 100 full-batch steps. It reaches 100%
-training accuracy.
+training accuracy, then writes the run's HTML report, the decision boundary,
+the neuron maps and a computation graph into a fresh folder.
 
     python examples/moons.py            # --help for the options
 """
 
 from __future__ import annotations
 
-import common  # noqa: F401  (first: puts the project on sys.path for source checkouts)
+import common  # first: puts the project on sys.path for source checkouts
 
 from nn import MLP, make_moons, train
 
 
 def main(argv: list[str] | None = None) -> int:
     args = common.parser(__doc__.splitlines()[0], steps=100, seed=1337).parse_args(argv)
+    folder = common.output_folder_for("moons", args)
     X, y = make_moons(n=100, noise=0.1, seed=args.seed)
     model = MLP(2, [16, 16, 1], seed=args.seed)
     print(model)
@@ -30,8 +32,8 @@ def main(argv: list[str] | None = None) -> int:
         batched=not args.scalar,
         progress=not args.quiet,
     )
-    common.report("moons", history, timer.seconds)
-    return 0
+    return common.finish("moons", args, folder, model, X, y, history, loss="hinge", target=1.0,
+                         seconds=timer.seconds)
 
 
 if __name__ == "__main__":

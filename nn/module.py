@@ -107,6 +107,8 @@ class Layer(Module):
         self.label = label
 
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
+        # numbers become input leaves once here, so every neuron shares them (and they get a grad)
+        x = [xi if isinstance(xi, Value) else Value(xi, label=f"x{i + 1}") for i, xi in enumerate(x)]
         return [neuron(x) for neuron in self.neurons]
 
     def parameters(self) -> list[Value]:

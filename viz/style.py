@@ -1,0 +1,148 @@
+"""The visual vocabulary shared by glassgrad's plots: colours, figures, the input plane, saving.
+
+Every picture in ``viz`` speaks the same colour language, borrowed from
+TensorFlow Playground: **blue is positive, orange is negative**, and a light
+grey is zero. A blue edge is a positive weight, a blue neuron is firing
+positively, a blue region is where the score says class 1. Classes get their
+own colours, and the first two are the same orange and blue.
+
+Figures are made with ``matplotlib.figure.Figure`` on an Agg canvas, never
+with ``pyplot``: nothing opens a window, nothing is kept in a global list of
+figures, and a script can draw hundreds of pictures without closing them. In
+a notebook a returned Figure displays itself; elsewhere ``save(fig, path)``
+writes it (PNG, SVG or PDF, from the file's extension).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import LinearSegmentedColormap, to_rgb
+from matplotlib.figure import Figure
+
+__all__ = [
+    "NEGATIVE",
+    "POSITIVE",
+    "ZERO",
+    "SIGNED_CMAP",
+    "InputPlane",
+    "check_two_inputs",
+    "class_colour",
+    "class_colours",
+    "input_plane",
+    "new_figure",
+    "figure_and_axes",
+    "save",
+]
+
+POSITIVE = "#0877bd"  # TensorFlow Playground's blue
+NEGATIVE = "#f59322"  # and its orange
+ZERO = "#e8eaeb"  # the light grey between them
+
+# Orange below zero, grey at zero, blue above: for weights, activations and scores.
+SIGNED_CMAP = LinearSegmentedColormap.from_list("glassgrad_signed", [NEGATIVE, ZERO, POSITIVE])
+
+# Class k is drawn in _CLASS_COLOURS[k]; classes 0 and 1 match the signed colours
+# (class 1 is predicted where a single score is positive, that is blue).
+_CLASS_COLOURS = (
+    NEGATIVE, POSITIVE, "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+)
+
+
+def class_colour(label: int) -> str:
+    """The colour of class ``label`` (colours repeat after ten classes)."""
+    return _CLASS_COLOURS[int(label) % len(_CLASS_COLOURS)]
+
+
+def class_colours(labels: np.ndarray) -> np.ndarray:
+    """An (n, 3) array of RGB colours, one per label."""
+    palette = np.array([to_rgb(c) for c in _CLASS_COLOURS])
+    return palette[np.asarray(labels, dtype=int) % len(palette)]
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """A Figure of ``width`` x ``height`` inches on an Agg canvas, laid out by matplotlib's constrained layout."""
+    figure = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(figure)  # attaches itself: savefig and canvas.buffer_rgba() work without pyplot
+    return figure
+
+
+def figure_and_axes(ax: Axes | None, width: float, height: float) -> tuple[Figure, Axes]:
+    """``ax`` and its figure when one is given, else a new figure holding one axes."""
+    if ax is not None:
+        return ax.figure, ax
+    figure = new_figure(width, height)
+    return figure, figure.add_subplot()
+
+
+def save(figure: Figure, path: str | Path, dpi: int = 120) -> Path:
+    """Write ``figure`` to ``path`` (format from the extension), creating folders; return the path.
+
+    The picture is cropped to what is drawn, plus a small margin.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=dpi, facecolor="white", bbox_inches="tight", pad_inches=0.1)
+    return path
+
+
+@dataclass(frozen=True)
+class InputPlane:
+    """A grid of points over a rectangle of the 2-D input plane.
+
+    ``points`` has one row per grid point, row by row from the bottom:
+    ``values.reshape(shape)`` turns one number per point back into an image
+    whose row 0 is the bottom edge (draw it with ``origin="lower"``).
+    """
+
+    xs: np.ndarray
+    ys: np.ndarray
+    points: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.ys), len(self.xs)
+
+    @property
+    def extent(self) -> tuple[float, float, float, float]:
+        """(left, right, bottom, top), as imshow's ``extent`` wants it."""
+        return float(self.xs[0]), float(self.xs[-1]), float(self.ys[0]), float(self.ys[-1])
+
+    def image(self, values: np.ndarray) -> np.ndarray:
+        """One value per point, as a (rows, columns) image."""
+        return np.asarray(values).reshape(self.shape)
+
+
+def input_plane(X: np.ndarray | None = None, resolution: int = 100, margin: float = 0.2) -> InputPlane:
+    """A ``resolution`` x ``resolution`` grid around the points ``X`` (or over [-2, 2]^2 without them).
+
+    The rectangle is the data's bounding box grown by ``margin`` times its
+    larger side on every edge, so points never sit on the border.
+    """
+    if resolution < 2:
+        raise ValueError(f"input_plane: resolution must be at least 2, got {resolution}")
+    if X is None:
+        low, high = np.array([-2.0, -2.0]), np.array([2.0, 2.0])
+    else:
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != 2 or len(X) == 0:
+            raise ValueError(f"input_plane: expected points of shape (n, 2), got {X.shape}")
+        low, high = X.min(axis=0), X.max(axis=0)
+        pad = margin * max(float(np.max(high - low)), 1e-9) + 1e-3
+        low, high = low - pad, high + pad
+    xs = np.linspace(low[0], high[0], resolution)
+    ys = np.linspace(low[1], high[1], resolution)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    return InputPlane(xs, ys, np.column_stack([grid_x.ravel(), grid_y.ravel()]))
+
+
+def check_two_inputs(model: object, picture: str) -> None:
+    """Pictures over the input plane need a model with exactly two inputs."""
+    nin = getattr(model, "nin", None)
+    if nin != 2:
+        raise ValueError(f"{picture} draws the 2-D input plane, so it needs a model with 2 inputs; this one has {nin}")
