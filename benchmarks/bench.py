@@ -28,7 +28,7 @@ import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ENGINES = ["glassgrad", "glassgrad-batched", "micrograd", "torch-scalar", "torch-vectorised"]
+ENGINES = ["glassgrad", "glassgrad-batched", "glassgrad-chain", "micrograd", "torch-scalar", "torch-vectorised"]
 OPS = ["+", "*", "**", "exp", "log", "tanh", "relu", "sigmoid"]
 
 
@@ -75,9 +75,11 @@ def time_repeats(function, repeats: int) -> float:
 
 def moons_step(engine: str, repeats: int) -> dict:
     X, y, np = moons_data()
-    if engine in ("glassgrad", "micrograd"):
-        Value, make_model = engine_api(engine)
+    if engine in ("glassgrad", "micrograd", "glassgrad-chain"):
+        Value, make_model = engine_api(engine.split("-")[0])
         model = make_model()
+        if engine == "glassgrad-chain":
+            model = MicrogradShapedMLP(model)
         params = model.parameters()
         rows = [(float(a), float(b)) for a, b in X]
         labels = y.tolist()
@@ -164,6 +166,28 @@ def moons_step(engine: str, repeats: int) -> dict:
                 p -= 0.05 * p.grad
 
     return {"seconds": time_repeats(step, max(1, repeats // 3))}
+
+
+class MicrogradShapedMLP:
+    """glassgrad's Values wired as micrograd wires them: a product node per weight, a chain of + nodes."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+
+    def __call__(self, x):
+        for layer in self.model.layers:
+            outs = []
+            for neuron in layer.neurons:
+                act = sum((wi * xi for wi, xi in zip(neuron.w, x)), neuron.b)
+                outs.append(act.relu() if neuron.activation == "relu" else act)
+            x = outs
+        return x[0]
+
+    def parameters(self):
+        return self.model.parameters()
+
+    def zero_grad(self):
+        self.model.zero_grad()
 
 
 def count_nodes(root) -> int:
@@ -347,7 +371,7 @@ def run_all(quick: bool) -> dict:
     from tqdm import tqdm
 
     engines = [e for e in ENGINES if available(e)]
-    scalar_engines = [e for e in engines if e in ("glassgrad", "micrograd", "torch-scalar")]
+    scalar_engines = [e for e in engines if e in ("glassgrad", "micrograd", "torch-scalar")]  # same Value per engine
     chain_sizes = [10_000, 100_000] if quick else [10_000, 100_000, 1_000_000]
     tasks = [("moons_step", e, None) for e in engines]
     tasks += [("chain", e, n) for e in scalar_engines for n in chain_sizes]
