@@ -91,21 +91,13 @@ def report(name: str, history, seconds: float, files: list[Path] | None = None) 
 
 def sample_graph(model, X, y, loss: str):
     """The loss of the one training point the trained model finds hardest, after backward."""
-    from engine import Value
-    from nn import PER_SAMPLE_LOSSES
+    from viz.report import hardest_point, sample_loss
 
-    per_sample = PER_SAMPLE_LOSSES[loss]
-    worst, worst_loss = None, -1.0
-    for row, label in zip(X, y):
-        output = model([Value(float(v), label=f"x{i + 1}") for i, v in enumerate(row)])
-        target = {"hinge": 2 * int(label) - 1, "mse": 2 * int(label) - 1, "bce": int(label)}.get(loss, int(label))
-        value = per_sample(output, target)
-        if value.data > worst_loss:
-            worst, worst_loss = value, value.data
-    worst.label = "loss"
+    index = hardest_point(model, X, y, loss)
+    value, _ = sample_loss(model, X[index], int(y[index]), loss)
     model.zero_grad()
-    worst.backward()
-    return worst
+    value.backward()
+    return value
 
 
 def write_pictures(folder: Path, model, X, y, history, loss: str, title: str,

@@ -34,6 +34,7 @@ class History:
     test_loss: list[float] = field(default_factory=list)
     test_accuracy: list[float] = field(default_factory=list)
     learning_rate: list[float] = field(default_factory=list)
+    loss_name: str = ""  # which loss the figures are of: one of LOSS_NAMES
 
     def __len__(self) -> int:
         return len(self.loss)
@@ -177,7 +178,7 @@ def train(
         optimizer = SGD(parameters, lr=learning_rate if schedule is None else schedule(0))
     evaluator = _Evaluator(model, loss, classes, batched)
     rng = np.random.default_rng(seed)
-    history = History()
+    history = History(loss_name=loss)
     order = np.arange(len(X))
     cursor = len(X)
 

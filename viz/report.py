@@ -29,7 +29,7 @@ from matplotlib.figure import Figure
 
 from engine import Value
 from nn.evaluate import classify, predict
-from nn.losses import hinge, softmax_cross_entropy
+from nn.losses import binary_cross_entropy, hinge, softmax_cross_entropy, squared_error
 from nn.module import MLP
 from nn.train import History
 from viz.features import plot_excitation, saliency_map
@@ -38,7 +38,7 @@ from viz.network import draw_mlp
 from viz.neurons import neuron_maps
 from viz.plots import decision_boundary, plot_dataset, training_curves
 
-__all__ = ["write_report", "SECTION_TITLES", "GRAPHVIZ_INSTALL_NOTE"]
+__all__ = ["write_report", "hardest_point", "sample_loss", "SECTION_TITLES", "GRAPHVIZ_INSTALL_NOTE"]
 
 SECTION_TITLES = (
     "The data",
@@ -115,11 +115,22 @@ def _plane_picture(model: MLP, make: Callable[[], Figure], alt: str) -> str:
     return _png(make(), alt)
 
 
-def _per_sample_losses(model: MLP, X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Hinge loss per point for one output, softmax cross-entropy for several (with numpy)."""
+def hardest_point(model: MLP, X: np.ndarray, y: np.ndarray, loss_name: str = "") -> int:
+    """The index of the point with the largest loss: its graph has gradients worth looking at."""
+    return int(np.argmax(_per_sample_losses(model, X, y, loss_name)))
+
+
+def _per_sample_losses(model: MLP, X: np.ndarray, y: np.ndarray, loss_name: str = "") -> np.ndarray:
+    """Each point's loss (with numpy): ``loss_name`` as nn.train names it, or by default
+    hinge for one output and softmax cross-entropy for several."""
     scores = predict(model, X)
     if scores.shape[1] == 1:
-        return np.maximum(0.0, 1.0 - (2.0 * y - 1.0) * scores[:, 0])
+        score, sign = scores[:, 0], 2.0 * y - 1.0
+        if loss_name == "mse":
+            return (score - sign) ** 2
+        if loss_name == "bce":
+            return np.logaddexp(0.0, score) - y * score
+        return np.maximum(0.0, 1.0 - sign * score)
     shifted = scores - scores.max(axis=1, keepdims=True)
     log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     return -log_softmax[np.arange(len(y)), y]
@@ -160,16 +171,20 @@ def _most_influential_hidden_neuron(model: MLP, health: list[np.ndarray]) -> tup
 # --- the computation graph of one sample -------------------------------------
 
 
-def _sample_loss(model: MLP, x: np.ndarray, label: int) -> tuple[Value, str]:
+def sample_loss(model: MLP, x: np.ndarray, label: int, loss_name: str = "") -> tuple[Value, str]:
     """Run ``x`` through ``model`` with the scalar engine; return its loss and the loss's name.
 
-    The loss is micrograd's hinge for a model with one output, softmax
-    cross-entropy for several.
+    The loss is ``loss_name`` as nn.train names it; by default micrograd's
+    hinge for a model with one output, softmax cross-entropy for several.
     """
     inputs = [Value(float(v), label=f"x{i + 1}") for i, v in enumerate(x)]
     output = model(inputs)
     if isinstance(output, list):
         loss, name = softmax_cross_entropy(output, int(label)), "softmax cross-entropy"
+    elif loss_name == "mse":
+        loss, name = squared_error(output, 2 * int(label) - 1), "squared error (score - y)**2"
+    elif loss_name == "bce":
+        loss, name = binary_cross_entropy(output, int(label)), "binary cross-entropy on the logit"
     else:
         loss, name = hinge(output, 2 * int(label) - 1), "hinge loss max(0, 1 - y*score)"
     loss.label = "loss"
@@ -204,13 +219,13 @@ def _draw_dot_options(draw_dot: Callable, parameters: list[Value]) -> dict:
     return {"collapse_neurons": True} | {name: value for name, value in wanted.items() if name in accepted}
 
 
-def _sample_graph(model: MLP, x: np.ndarray, label: int) -> tuple[str, str]:
+def _sample_graph(model: MLP, x: np.ndarray, label: int, loss_name: str = "") -> tuple[str, str]:
     """(HTML, loss name): the graph of one sample's loss after ``backward``, as inline SVG, or a note.
 
     The parameters' ``grad`` are put back as they were, so writing a report
     never changes the model.
     """
-    loss, loss_name = _sample_loss(model, x, label)
+    loss, loss_name = sample_loss(model, x, label, loss_name)
     try:
         import graphviz
 
@@ -269,7 +284,8 @@ def write_report(
     if has_test:
         X_test, y_test = np.asarray(X_test, dtype=float), np.asarray(y_test)
     health = unit_health(model, X)
-    hardest = int(np.argmax(_per_sample_losses(model, X, y)))
+    trained_with = history.loss_name if history is not None else ""
+    hardest = hardest_point(model, X, y, trained_with)
     sample, sample_label = X[hardest], int(y[hardest])
     sample_text = "(" + ", ".join(f"{v:.2f}" for v in sample) + f"), class {sample_label}"
     dead = sum(int(np.sum(share >= 1.0)) for share in health)
@@ -357,7 +373,7 @@ def write_report(
     ))
 
     if sample_graph:
-        graph, loss_name = _sample_graph(model, sample, sample_label)
+        graph, loss_name = _sample_graph(model, sample, sample_label, trained_with)
     else:
         graph, loss_name = _note("Not drawn: the report was written with sample_graph=False."), "loss"
     sections.append(_section(

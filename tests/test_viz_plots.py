@@ -1,0 +1,328 @@
+"""The pictures that open a network up: diagram, decision regions, neuron maps, saliency, health, curves.
+
+Each picture is checked for what it claims to show, not just that it draws:
+an edge per weight, an image per neuron, region colours that match the
+model's classes, saliency equal to the engine's input gradients.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+import pytest
+from matplotlib.collections import LineCollection
+from matplotlib.colors import to_rgb, to_rgba
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle, Wedge
+
+from nn import MLP, History, classify, input_gradients, layer_outputs, make_blobs, make_moons, predict, train
+from viz.features import excite_neuron, plot_excitation, saliency_map
+from viz.health import DEAD, SATURATION, plot_unit_health, unit_health
+from viz.network import draw_mlp
+from viz.neurons import neuron_maps
+from viz.plots import decision_boundary, plot_dataset, training_curves
+from viz.style import NEGATIVE, POSITIVE, SIGNED_CMAP, class_colour, input_plane, save
+
+matplotlib.use("Agg")  # viz never uses pyplot, but a test run must never open a window either
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def moons() -> tuple[np.ndarray, np.ndarray]:
+    return make_moons(60, 0.1, seed=1337)
+
+
+@pytest.fixture(scope="module")
+def trained(moons) -> tuple[MLP, History]:
+    """A 2-8-8-1 ReLU network trained on the moons until it separates them well."""
+    X, y = moons
+    model = MLP(2, [8, 8, 1], seed=1337)
+    history = train(model, X, y, loss="hinge", l2=1e-4, learning_rate=lambda k: 1.0 - 0.9 * k / 40, steps=40)
+    assert history.accuracy[-1] > 0.85, "the fixture should be a model that has learned something"
+    return model, history
+
+
+@pytest.fixture(scope="module")
+def three_classes() -> tuple[MLP, np.ndarray, np.ndarray]:
+    X, y = make_blobs(90, centers=3, seed=0)
+    model = MLP(2, [8, 8, 3], seed=0)
+    train(model, X, y, loss="softmax", steps=30, learning_rate=0.2)
+    return model, X, y
+
+
+def pixels(figure: Figure) -> np.ndarray:
+    """The figure rendered to an (height, width, 4) array."""
+    figure.canvas.draw()
+    return np.asarray(figure.canvas.buffer_rgba()).copy()
+
+
+# --- every picture: a Figure, and a PNG on disk -------------------------------
+
+PICTURES = {
+    "draw_mlp": lambda model, history, X, y: draw_mlp(model),
+    "draw_mlp with x and health": lambda model, history, X, y: draw_mlp(model, x=X[0], health=unit_health(model, X)),
+    "decision_boundary": lambda model, history, X, y: decision_boundary(model, X, y, resolution=40),
+    "neuron_maps": lambda model, history, X, y: neuron_maps(model, X, y, resolution=20),
+    "saliency_map": lambda model, history, X, y: saliency_map(model, X, y, resolution=20, arrows=6),
+    "plot_excitation": lambda model, history, X, y: plot_excitation(model, 1, 0, X, y, steps=10, resolution=20),
+    "plot_unit_health": lambda model, history, X, y: plot_unit_health(model, unit_health(model, X)),
+    "training_curves": lambda model, history, X, y: training_curves(history),
+    "plot_dataset": lambda model, history, X, y: plot_dataset(X, y),
+}
+
+
+@pytest.mark.parametrize("name", PICTURES)
+def test_picture_is_a_figure_saved_as_a_nonempty_png(name, trained, moons, tmp_path):
+    model, history = trained
+    X, y = moons
+    figure = PICTURES[name](model, history, X, y)
+    assert isinstance(figure, Figure)
+    path = save(figure, tmp_path / "deeper" / f"{name}.png")
+    assert path.stat().st_size > 1000
+    assert path.read_bytes()[:8] == PNG_SIGNATURE
+
+
+def test_path_argument_writes_the_picture(trained, moons, tmp_path):
+    model, _ = trained
+    X, y = moons
+    path = tmp_path / "new folder" / "boundary.png"
+    decision_boundary(model, X, y, resolution=30, path=path)
+    assert path.read_bytes()[:8] == PNG_SIGNATURE
+
+
+def test_picture_draws_into_a_given_axes(trained, moons):
+    model, _ = trained
+    X, y = moons
+    host = Figure()
+    ax = host.add_subplot()
+    assert decision_boundary(model, X, y, ax=ax, resolution=30) is host
+    assert draw_mlp(model, ax=ax) is host
+
+
+@pytest.mark.parametrize("name", ["draw_mlp", "decision_boundary", "neuron_maps", "saliency_map"])
+def test_trained_and_untrained_models_look_different(name, trained, moons):
+    model, history = trained
+    X, y = moons
+    untrained = MLP(2, [8, 8, 1], seed=1337)  # the same start the trained model had
+    before = pixels(PICTURES[name](untrained, history, X, y))
+    after = pixels(PICTURES[name](model, history, X, y))
+    assert before.shape != after.shape or not np.array_equal(before, after)
+
+
+# --- the network diagram -------------------------------------------------------
+
+
+def weight_edges(figure: Figure) -> list[LineCollection]:
+    return [c for c in figure.axes[0].collections if str(c.get_label()).endswith("weights")]
+
+
+@pytest.mark.parametrize("sizes", [[16, 16, 1], [8, 8, 3]])
+def test_draw_mlp_draws_one_edge_per_weight_and_one_circle_per_neuron(sizes):
+    model = MLP(2, sizes, seed=3)
+    figure = draw_mlp(model)
+    edges = weight_edges(figure)
+    assert len(edges) == len(model.layers)
+    for layer, collection in zip(model.layers, edges):
+        assert len(collection.get_segments()) == layer.nin * layer.nout
+    circles = [p for p in figure.axes[0].patches if isinstance(p, Circle)]
+    assert len(circles) == sum(model.sizes)
+
+
+def test_edge_width_grows_with_weight_magnitude_and_colour_shows_sign():
+    model = MLP(2, [8, 8, 1], seed=5)
+    edges = weight_edges(draw_mlp(model))
+    weights = np.array([w.data for layer in model.layers for neuron in layer.neurons for w in neuron.w])
+    widths = np.concatenate([c.get_linewidths() for c in edges])
+    colours = np.concatenate([c.get_colors()[:, :3] for c in edges])
+    order = np.argsort(np.abs(weights))
+    assert np.all(np.diff(widths[order]) >= 0), "a larger |weight| must never get a thinner edge"
+    assert widths[order[-1]] > 5 * widths[order[0]]
+    expected = np.where(weights[:, None] > 0, to_rgb(POSITIVE), to_rgb(NEGATIVE))
+    assert np.allclose(colours, expected)
+
+
+def test_draw_mlp_fills_neurons_with_their_output_for_x(trained, moons):
+    model, _ = trained
+    X, _ = moons
+    first_layer = layer_outputs(model, X)[0]
+    # a point for which some first-layer neurons are silent and some fire
+    x = X[np.flatnonzero(np.any(first_layer == 0, axis=1) & np.any(first_layer > 0, axis=1))[0]]
+    figure = draw_mlp(model, x=x)
+    assert len(figure.axes) == 2, "the activation colour bar"
+    circles = [p for p in figure.axes[0].patches if isinstance(p, Circle)]
+    first_hidden = circles[model.nin:model.nin + model.layers[0].nout]
+    outputs = layer_outputs(model, x[None, :])[0][0]
+    silent = to_rgba(SIGNED_CMAP(0.5))
+    for circle, output in zip(first_hidden, outputs):
+        if output == 0.0:
+            assert np.allclose(circle.get_facecolor(), silent, atol=0.01)
+        else:
+            assert not np.allclose(circle.get_facecolor(), silent, atol=0.01)
+
+
+def test_draw_mlp_health_ring_is_full_and_dark_for_a_dead_neuron(moons):
+    X, _ = moons
+    model = MLP(2, [8, 8, 1], seed=2)
+    model.layers[0].neurons[0].b.data = -100.0
+    figure = draw_mlp(model, health=unit_health(model, X))
+    full_rings = [
+        p for p in figure.axes[0].patches
+        if isinstance(p, Wedge) and p.theta2 - p.theta1 == 360 and np.allclose(p.get_facecolor(), to_rgba(DEAD))
+    ]
+    assert len(full_rings) >= 1
+
+
+# --- unit health -------------------------------------------------------------
+
+
+def test_unit_health_gives_a_share_in_0_1_per_hidden_neuron(trained, moons):
+    model, _ = trained
+    X, _ = moons
+    health = unit_health(model, X)
+    assert [h.shape for h in health] == [(layer.nout,) for layer in model.layers[:-1]]
+    for share in health:
+        assert np.all((share >= 0.0) & (share <= 1.0))
+
+
+def test_a_relu_with_a_huge_negative_bias_is_dead_on_every_point(moons):
+    X, _ = moons
+    model = MLP(2, [8, 8, 1], seed=2)
+    model.layers[0].neurons[3].b.data = -100.0  # |w| <= 1 and |x| < 3: w.x + b < 0 everywhere
+    health = unit_health(model, X)
+    assert health[0][3] == 1.0
+    assert np.sum(health[0] == 1.0) >= 1
+
+
+@pytest.mark.parametrize("activation, bias", [("tanh", 100.0), ("tanh", -100.0), ("sigmoid", 100.0),
+                                              ("sigmoid", -100.0)])
+def test_a_saturated_unit_is_flat_on_every_point(activation, bias, moons):
+    X, _ = moons
+    model = MLP(2, [4, 1], activation=activation, seed=0)
+    model.layers[0].neurons[1].b.data = bias
+    assert unit_health(model, X)[0][1] == 1.0
+
+
+def test_unit_health_counts_exactly_the_points_where_relu_is_zero(trained, moons):
+    model, _ = trained
+    X, _ = moons
+    first_layer = layer_outputs(model, X)[0]
+    assert np.allclose(unit_health(model, X)[0], np.mean(first_layer == 0.0, axis=0))
+
+
+def test_tanh_threshold_is_the_documented_one():
+    assert SATURATION == 0.97
+
+
+# --- decision boundary ---------------------------------------------------------
+
+
+def test_two_class_boundary_is_the_zero_line_of_the_score(trained, moons):
+    model, _ = trained
+    X, y = moons
+    figure = decision_boundary(model, X, y, resolution=80)
+    lines = [c for c in figure.axes[0].collections if hasattr(c, "levels") and list(c.levels) == [0.0]]
+    assert len(lines) == 1
+    vertices = np.concatenate([path.vertices for path in lines[0].get_paths()])
+    scores = predict(model, vertices)[:, 0]
+    plane_scores = predict(model, input_plane(X, 80).points)[:, 0]
+    assert np.median(np.abs(scores)) < 0.01 * np.ptp(plane_scores)
+
+
+def test_three_class_regions_take_the_colour_of_the_predicted_class(three_classes):
+    model, X, y = three_classes
+    resolution = 30
+    figure = decision_boundary(model, X, y, resolution=resolution)
+    image = np.asarray(figure.axes[0].images[0].get_array()).reshape(-1, 3)
+    predicted = classify(model, input_plane(X, resolution).points)
+    assert len(np.unique(predicted)) == 3
+    # a region pixel is white tinted towards its class colour: 1 - pixel points along 1 - colour
+    tints = 1.0 - image
+    directions = np.array([1.0 - np.array(to_rgb(class_colour(k))) for k in range(3)])
+    cosine = (tints @ directions.T) / (np.linalg.norm(tints, axis=1)[:, None] * np.linalg.norm(directions, axis=1))
+    assert np.array_equal(np.argmax(cosine, axis=1), predicted)
+
+
+def test_decision_boundary_needs_two_inputs():
+    with pytest.raises(ValueError, match="2 inputs"):
+        decision_boundary(MLP(3, [4, 1]), np.zeros((5, 3)), np.zeros(5, dtype=int))
+
+
+# --- neuron maps ---------------------------------------------------------------
+
+
+def test_neuron_maps_has_one_titled_axes_per_neuron(trained, moons):
+    model, _ = trained
+    X, y = moons
+    figure = neuron_maps(model, X, y, resolution=16)
+    expected = [f"L{i + 1}.N{j + 1}" for i, layer in enumerate(model.layers) for j in range(layer.nout)]
+    assert len(figure.axes) == len(expected)
+    assert [ax.get_title() for ax in figure.axes] == expected
+
+
+def test_neuron_map_images_are_the_neurons_outputs_over_the_plane(trained, moons):
+    model, _ = trained
+    X, y = moons
+    figure = neuron_maps(model, X, y, resolution=16)
+    outputs = np.concatenate(layer_outputs(model, input_plane(X, 16).points), axis=1)
+    for column, ax in enumerate(figure.axes):
+        assert np.allclose(ax.images[0].get_array().ravel(), outputs[:, column])
+
+
+# --- feature visualisation -------------------------------------------------------
+
+
+def test_saliency_image_is_the_length_of_the_input_gradient(trained, moons):
+    model, _ = trained
+    X, y = moons
+    for neuron in [(-1, 0), (0, 2)]:
+        figure = saliency_map(model, X, y, neuron=neuron, resolution=25, arrows=5)
+        expected = np.linalg.norm(input_gradients(model, input_plane(X, 25).points, *neuron), axis=1)
+        assert np.allclose(figure.axes[0].images[0].get_array().ravel(), expected)
+
+
+def test_excite_neuron_climbs_to_a_higher_activation(trained):
+    model, _ = trained
+    path, activations = excite_neuron(model, layer=1, neuron=0, steps=30, lr=0.1, seed=0)
+    assert path.shape == (31, 2) and activations.shape == (31,)
+    assert activations[-1] > activations[0]
+
+
+def test_excite_neuron_activations_are_the_neurons_outputs_along_the_path(trained):
+    model, _ = trained
+    path, activations = excite_neuron(model, layer=0, neuron=1, steps=10, seed=1)
+    assert np.allclose(activations, layer_outputs(model, path)[0][:, 1])
+
+
+def test_excite_neuron_stays_in_its_box_and_leaves_parameter_grads_alone(trained):
+    model, _ = trained
+    for k, p in enumerate(model.parameters()):
+        p.grad = 0.01 * k
+    path, _ = excite_neuron(model, layer=-1, neuron=0, steps=50, lr=1.0, start=[0.0, 0.0], box=(-0.5, 0.5))
+    assert np.all((path >= -0.5) & (path <= 0.5))
+    assert [p.grad for p in model.parameters()] == [0.01 * k for k in range(len(model.parameters()))]
+    model.zero_grad()
+
+
+# --- training curves -------------------------------------------------------------
+
+
+def curve_labels(figure: Figure) -> list[list[str]]:
+    return [[line.get_label().split(" ")[0] for line in ax.lines] for ax in figure.axes]
+
+
+def test_training_curves_show_test_lines_only_with_test_data(moons):
+    X, y = moons
+    without_test = train(MLP(2, [4, 1], seed=0), X, y, steps=5)
+    with_test = train(MLP(2, [4, 1], seed=0), X[:40], y[:40], steps=5, X_test=X[40:], y_test=y[40:])
+    assert curve_labels(training_curves(without_test)) == [["train"], ["train"]]
+    assert curve_labels(training_curves(with_test)) == [["train", "test"], ["train", "test"]]
+
+
+def test_training_curves_plot_the_history(trained):
+    _, history = trained
+    figure = training_curves(history)
+    loss_line, accuracy_line = figure.axes[0].lines[0], figure.axes[1].lines[0]
+    assert np.allclose(loss_line.get_ydata(), history.loss)
+    assert np.allclose(accuracy_line.get_ydata(), history.accuracy)
+    assert list(loss_line.get_xdata()) == list(range(1, len(history) + 1))
