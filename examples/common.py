@@ -89,6 +89,23 @@ def report(name: str, history, seconds: float, files: list[Path] | None = None) 
         print(f"  wrote {os.path.relpath(path)}")
 
 
+def relative(path: Path) -> str:
+    return os.path.relpath(path)
+
+
+def draw_graph(root, stem: Path, **options) -> list[Path]:
+    """``root``'s computation graph as stem.svg and stem.png (or stem.dot without Graphviz's dot)."""
+    import viz
+
+    graph = viz.draw_dot(root, **options)
+    try:
+        return [viz.render(graph, stem.with_suffix(".svg")), viz.render(graph, stem.with_suffix(".png"))]
+    except viz.GraphvizNotFound as error:
+        print(f"  (no picture: {error})")
+        stem.with_suffix(".dot").write_text(graph.source)
+        return [stem.with_suffix(".dot")]
+
+
 def sample_graph(model, X, y, loss: str):
     """The loss of the one training point the trained model finds hardest, after backward."""
     from viz.report import hardest_point, sample_loss
