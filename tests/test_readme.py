@@ -1,0 +1,23 @@
+"""The README's promises: its ten-line example runs and does what its comments say."""
+
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_ten_line_example_runs_and_reaches_full_accuracy(capsys):
+    text = README.read_text()
+    code = re.search(r"## Ten lines\n\n```python\n(.*?)```", text, re.S).group(1)
+    assert len(code.strip().splitlines()) <= 10
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert namespace["history"].accuracy[-1] == 1.0
+    a, b = namespace["a"], namespace["b"]
+    assert abs(a.grad - (b.data + 1) * (1 - namespace["c"].data ** 2)) < 1e-12
+
+
+def test_readme_names_the_two_setup_commands():
+    text = README.read_text()
+    assert 'pip install ".[demos]" && python examples/moons.py' in text
+    assert 'pip install -e ".[test,torch]" && python -m pytest -q' in text
