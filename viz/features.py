@@ -36,6 +36,7 @@ from viz.style import (
     check_two_inputs,
     class_colours,
     figure_and_axes,
+    finish_plane_axes,
     input_plane,
     save,
 )
@@ -105,12 +106,7 @@ def saliency_map(
         ax.quiver(coarse.points[:, 0], coarse.points[:, 1], arrows_scaled[:, 0], arrows_scaled[:, 1],
                   angles="xy", scale_units="xy", scale=1.0, color="#222222", width=0.004, zorder=3)
     _faint_points(ax, X, y)
-    ax.set_xlim(plane.xs[0], plane.xs[-1])
-    ax.set_ylim(plane.ys[0], plane.ys[-1])
-    ax.set_aspect("equal")
-    ax.set_xlabel("x1")
-    ax.set_ylabel("x2")
-    ax.set_title(f"Saliency of {label}: where and which way the input matters", fontsize=11)
+    finish_plane_axes(ax, plane, f"Saliency of {label}: where and which way the input matters")
     if path is not None:
         save(fig, path)
     return fig
@@ -239,12 +235,7 @@ def plot_excitation(
     ax.plot(*climb[best], marker="*", markersize=17, markerfacecolor="#ffd21f", markeredgecolor="#222222",
             zorder=5, clip_on=False, linestyle="", label=f"most excited: {activations[best]:.2f}")
     ax.legend(loc="best", fontsize=8, framealpha=0.9)
-    ax.set_xlim(plane.xs[0], plane.xs[-1])
-    ax.set_ylim(plane.ys[0], plane.ys[-1])
-    ax.set_aspect("equal")
-    ax.set_xlabel("x1")
-    ax.set_ylabel("x2")
-    ax.set_title(f"Gradient ascent on the input excites {label} ({steps} steps)", fontsize=11)
+    finish_plane_axes(ax, plane, f"Gradient ascent on the input excites {label} ({steps} steps)")
     if path is not None:
         save(fig, path)
     return fig

@@ -146,3 +146,13 @@ def check_two_inputs(model: object, picture: str) -> None:
     nin = getattr(model, "nin", None)
     if nin != 2:
         raise ValueError(f"{picture} draws the 2-D input plane, so it needs a model with 2 inputs; this one has {nin}")
+
+
+def finish_plane_axes(ax: Axes, plane: InputPlane, title: str) -> None:
+    """Limits, equal aspect, axis names and title of a picture over the input plane."""
+    ax.set_xlim(plane.xs[0], plane.xs[-1])
+    ax.set_ylim(plane.ys[0], plane.ys[-1])
+    ax.set_aspect("equal")
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    ax.set_title(title, fontsize=11)
