@@ -19,6 +19,11 @@ applied to every node after all the nodes that use it, that is in reverse
 topological order. That single loop is all of backpropagation. A node that is
 used twice receives two contributions, and they add up.
 
+The operations: ``+ - * / **`` and unary ``-`` (with numbers on either side),
+``exp``, ``log``, ``tanh``, ``relu``, ``sigmoid``, and two with many parents:
+``Value.sum`` (t1 + ... + tn) and ``Value.dot`` (a neuron's weighted sum
+b + w1*x1 + ... + wn*xn, one node instead of 2n).
+
 Only the standard library is used, so this file can be read alone. The layers
 above it are ``nn`` (neurons, losses, training) and ``viz`` (pictures).
 """

@@ -21,3 +21,11 @@ def test_readme_names_the_two_setup_commands():
     text = README.read_text()
     assert 'pip install ".[demos]" && python examples/moons.py' in text
     assert 'pip install -e ".[test,torch]" && python -m pytest -q' in text
+
+
+def test_the_engine_docstring_example_holds():
+    import doctest
+
+    import engine.value
+
+    assert doctest.testmod(engine.value).failed == 0
