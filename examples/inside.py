@@ -10,7 +10,8 @@ The story, on two interleaving moons and an MLP(2, [8, 8, 1]) with tanh:
    each layer's neurons now respond to (early layers draw lines, later layers
    combine them into shapes).
 
-Every step prints what it shows and writes a picture; story.md ties them together.
+Every step prints what it shows and writes a picture; story.md ties them together,
+and report.html shows the whole run on one page.
 
     python examples/inside.py           # --help for the options
 """
@@ -133,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         story.picture(viz.save(viz.neuron_maps(model, X, y), folder / "4_neuron_maps.png"),
                       "What each neuron responds to over the input plane: the first layer draws "
                       "soft lines, the second combines them into curved shapes")
+        story.picture(viz.write_report(folder / "report.html", model, X, y, history, title="glassgrad: inside"),
+                      "The whole run on one page")
     story.say("Each first-layer neuron can only draw one soft line across the plane (tanh of a "
               "weighted sum); the second layer adds and bends those lines into curved regions, "
               "and the output weighs those regions into the final boundary: features becoming "

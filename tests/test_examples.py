@@ -20,7 +20,7 @@ DEMOS = {
     "trace_graph": (["--steps", "2"], ["graph_before.svg", "graph_before.png", "graph_after.svg", "graph_after.png",
                                        "graph_trained.svg"]),
     "inside": (["--steps", "3"], ["1_untrained_network.png", "2_one_prediction_graph.svg", "3_training_curves.png",
-                                  "4_neuron_maps.png", "story.md"]),
+                                  "4_neuron_maps.png", "story.md", "report.html"]),
     "bias": (["--steps", "3"], ["bias.png"]),
 }
 

@@ -29,3 +29,12 @@ def test_the_engine_docstring_example_holds():
     import engine.value
 
     assert doctest.testmod(engine.value).failed == 0
+
+
+def test_every_local_link_and_picture_in_the_docs_exists():
+    docs = [README, README.parent / "docs" / "tutorial.md"]
+    for doc in docs:
+        for target in re.findall(r"\]\(([^)#]+)\)", doc.read_text()):
+            if "://" in target:
+                continue
+            assert (doc.parent / target).exists(), f"{doc.name} links to missing {target}"
