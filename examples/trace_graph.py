@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         from tqdm import tqdm
 
         parameters = [w1, w2, b]
-        for _ in tqdm(range(args.steps), desc="descent", unit="step", disable=args.quiet):
+        bar = tqdm(range(args.steps), desc="descent", unit="step", disable=args.quiet)
+        for _ in bar:
             o = forward(x1, x2, w1, w2, b)
             loss = o * o
             for p in leaves:
@@ -76,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             loss.backward()
             for p in parameters:
                 p.data -= 0.1 * p.grad
+            bar.set_postfix(loss=f"{loss.data:.6f}", o=f"{o.data:+.4f}")
         o = forward(x1, x2, w1, w2, b)
         loss = o * o
         loss.label = "loss = o**2"
