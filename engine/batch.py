@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from engine import value as _value_module
-from engine.value import Value
+from engine.value import Value, topological_order
 
 __all__ = ["record", "Recording", "DataDependentGraphError"]
 
@@ -255,23 +255,6 @@ class _Elementwise:
         self.op, self.outputs = op, outputs
 
 
-def _graph_order(roots: Sequence[Value]) -> list[Value]:
-    """Every node the roots depend on, parents before children, without recursion."""
-    order: list[Value] = []
-    visited: set[Value] = set()
-    for root in roots:
-        stack = [(root, False)]
-        while stack:
-            node, parents_done = stack.pop()
-            if parents_done:
-                order.append(node)
-            elif node not in visited:
-                visited.add(node)
-                stack.append((node, True))
-                stack.extend((p, False) for p in reversed(node.parents) if p not in visited)
-    return order
-
-
 def _match_weighted_sum(node: Value, users: dict[Value, int], is_scalar_leaf) -> tuple | None:
     """If ``node`` is b + w1*x1 + ... + wk*xk, return (b, [w1..wk], [x1..xk]), else None.
 
@@ -334,7 +317,8 @@ class Recording:
     def __init__(self, inputs: list[Value], outputs: list[Value]) -> None:
         self.inputs = inputs
         self.outputs = outputs
-        order = _graph_order(outputs)
+        # parents before children: engine.value's order, reversed, over a node joining all outputs
+        order = topological_order(Value.sum(outputs))[:0:-1]
         self.nodes = order
         placeholders = set(inputs)
         self.leaves = [n for n in order if not n.parents and n not in placeholders]
