@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     written += shared_node_graph(args.out)
     written += moons_pictures(args.out)
     # examples/bias.py's comparison
-    assert bias.main(["--out", str(args.out / "bias_run"), "--force", "--quiet"]) == 0
+    if bias.main(["--out", str(args.out / "bias_run"), "--force", "--quiet"]) != 0:
+        raise SystemExit("examples/bias.py failed")
     (args.out / "bias_run" / "bias.png").replace(args.out / "bias.png")
     (args.out / "bias_run").rmdir()
     written.append(args.out / "bias.png")
