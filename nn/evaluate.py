@@ -17,7 +17,7 @@ from engine import Value
 from engine.batch import Recording, record
 from nn.module import MLP
 
-__all__ = ["predict", "layer_outputs", "input_gradients", "classify"]
+__all__ = ["predict", "layer_outputs", "input_gradients", "classify", "layer_index"]
 
 # One recording per model and kind, reused while the model lives. Parameters
 # are read afresh at every replay, so training between calls is fine.
@@ -74,6 +74,14 @@ def classify(model: MLP, X: np.ndarray, batched: bool = True) -> np.ndarray:
     return np.argmax(scores, axis=1)
 
 
+def layer_index(model: MLP, layer: int, neuron: int) -> int:
+    """``layer`` as a non-negative index (``-1`` is the output layer), after checking that the neuron exists."""
+    count = len(model.layers)
+    if not -count <= layer < count or not 0 <= neuron < model.layers[layer].nout:
+        raise IndexError(f"no neuron {neuron} in layer {layer} of {model!r} (both count from 0)")
+    return layer % count
+
+
 def input_gradients(model: MLP, X: np.ndarray, layer: int = -1, neuron: int = 0) -> np.ndarray:
     """d (output of one neuron) / d input, for every point: shape (n, nin).
 
@@ -81,13 +89,10 @@ def input_gradients(model: MLP, X: np.ndarray, layer: int = -1, neuron: int = 0)
     The parameters' ``grad`` are left untouched.
     """
     X = _as_points(model, X)
-    layers = model.layers
-    layer_index = layer % len(layers)
-    if not -len(layers) <= layer < len(layers) or not 0 <= neuron < layers[layer_index].nout:
-        raise IndexError(f"no neuron {neuron} in layer {layer} of {model!r}")
+    index = layer_index(model, layer, neuron)
     recording = _recording(model)
     recording.forward(list(X.T))
-    position = sum(lay.nout for lay in layers[:layer_index]) + neuron
+    position = sum(lay.nout for lay in model.layers[:index]) + neuron
     seeds = [0.0] * len(recording.outputs)
     seeds[position] = 1.0
     return np.stack(recording.backward(seeds, update_leaves=False), axis=1)

@@ -208,13 +208,14 @@ def train(
                 )
             optimizer.step()
             # report the model as it is after the step, on all of the training data
+            penalty = _l2_value(parameters, l2)
             train_loss, scores = evaluator.data_loss_and_scores(X, y, backward=False)
-            history.loss.append(train_loss + _l2_value(parameters, l2))
+            history.loss.append(train_loss + penalty)
             history.accuracy.append(_accuracy(loss, scores, y))
             history.learning_rate.append(float(optimizer.lr))
             if X_test is not None:
                 test_loss, test_scores = evaluator.data_loss_and_scores(X_test, y_test, backward=False)
-                history.test_loss.append(test_loss + _l2_value(parameters, l2))
+                history.test_loss.append(test_loss + penalty)
                 history.test_accuracy.append(_accuracy(loss, test_scores, y_test))
             if bar is not None:
                 bar.set_postfix(loss=f"{history.loss[-1]:.4f}", acc=f"{history.accuracy[-1]:.1%}")

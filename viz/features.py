@@ -29,7 +29,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from engine import Value
-from nn.evaluate import input_gradients, layer_outputs
+from nn.evaluate import input_gradients, layer_index, layer_outputs
 from nn.module import MLP
 from viz.style import (
     SIGNED_CMAP,
@@ -46,17 +46,9 @@ __all__ = ["saliency_map", "excite_neuron", "plot_excitation", "neuron_label"]
 SALIENCY_CMAP = "Purples"
 
 
-def _layer_index(model: MLP, layer: int, neuron: int) -> int:
-    """``layer`` as a non-negative index, after checking that the neuron exists."""
-    count = len(model.layers)
-    if not -count <= layer < count or not 0 <= neuron < model.layers[layer].nout:
-        raise IndexError(f"no neuron {neuron} in layer {layer} of {model!r} (both count from 0)")
-    return layer % count
-
-
 def neuron_label(model: MLP, layer: int, neuron: int) -> str:
     """The neuron's name as its parameters carry it, e.g. "L2.N3" for layer 1, neuron 2 (from 0)."""
-    return model.layers[_layer_index(model, layer, neuron)].neurons[neuron].label
+    return model.layers[layer_index(model, layer, neuron)].neurons[neuron].label
 
 
 def _faint_points(ax: Axes, X: np.ndarray | None, y: np.ndarray | None) -> None:
@@ -112,10 +104,10 @@ def saliency_map(
     return fig
 
 
-def _neuron_output(model: MLP, inputs: list[Value], layer_index: int, neuron: int) -> Value:
-    """Run the model's layers up to ``layer_index`` on ``inputs`` and return one neuron's output."""
+def _neuron_output(model: MLP, inputs: list[Value], last_layer: int, neuron: int) -> Value:
+    """Run the model's layers up to ``last_layer`` on ``inputs`` and return one neuron's output."""
     values: list[Value] = inputs
-    for layer in model.layers[: layer_index + 1]:
+    for layer in model.layers[: last_layer + 1]:
         values = layer(values)
     return values[neuron]
 
@@ -164,12 +156,12 @@ def excite_neuron(
     (steps + 1, nin), ``activations`` (steps + 1,): the neuron's output at
     each point. The parameters' ``grad`` are restored afterwards.
     """
-    layer_index = _layer_index(model, layer, neuron)
+    index = layer_index(model, layer, neuron)
     if not isinstance(steps, int) or steps < 0:
         raise ValueError(f"excite_neuron: steps must be a non-negative int, got {steps!r}")
     low, high = _box_bounds(box, model.nin)
     if start is None:
-        point = _random_responsive_start(model, layer_index, neuron, low, high, seed)
+        point = _random_responsive_start(model, index, neuron, low, high, seed)
     else:
         point = np.asarray(start, dtype=float).reshape(model.nin)
     point = np.clip(point, low, high)
@@ -180,7 +172,7 @@ def excite_neuron(
     try:
         for step in range(steps + 1):
             inputs = [Value(float(v), label=f"x{i + 1}") for i, v in enumerate(point)]
-            output = _neuron_output(model, inputs, layer_index, neuron)
+            output = _neuron_output(model, inputs, index, neuron)
             path.append(point)
             activations.append(output.data)
             if step == steps:
@@ -214,14 +206,14 @@ def plot_excitation(
     A circle marks the start, a star the point that excites the neuron most.
     """
     check_two_inputs(model, "plot_excitation")
-    layer_index = _layer_index(model, layer, neuron)
+    index = layer_index(model, layer, neuron)
     label = neuron_label(model, layer, neuron)
     plane = input_plane(X, resolution)
     low, high = np.array([plane.xs[0], plane.ys[0]]), np.array([plane.xs[-1], plane.ys[-1]])
-    climb, activations = excite_neuron(model, layer_index, neuron, steps, lr, start, seed, box=(low, high))
+    climb, activations = excite_neuron(model, index, neuron, steps, lr, start, seed, box=(low, high))
 
     fig, ax = figure_and_axes(ax, 6.0, 4.6)
-    image = plane.image(layer_outputs(model, plane.points)[layer_index][:, neuron])
+    image = plane.image(layer_outputs(model, plane.points)[index][:, neuron])
     limit = float(np.max(np.abs(image))) or 1.0
     shown = ax.imshow(image, origin="lower", extent=plane.extent, cmap=SIGNED_CMAP, vmin=-limit, vmax=limit,
                       aspect="auto", interpolation="bilinear")
