@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from engine import value as _value_module
-from engine.value import Value, topological_order
+from engine.value import Value, describe_non_finite, describe_operation, topological_order
 
 __all__ = ["record", "Recording", "DataDependentGraphError"]
 
@@ -172,23 +172,21 @@ def _apply(op: str, args: list[np.ndarray]) -> tuple[np.ndarray, list]:
         return a * b, [b, a]
     if op == "/":
         a, b = args
-        if not np.all(b != 0.0):
-            raise ZeroDivisionError(f"division by zero in the batch (sample {_first(b == 0.0)})")
+        if (b == 0.0).any():
+            _refuse(ZeroDivisionError, "division by zero", b == 0.0)
         return a / b, [1.0 / b, -a / (b * b)]
     if op == "neg":
         (a,) = args
         return -a, [-1.0]
     if op == "exp":
         (a,) = args
-        with np.errstate(over="ignore"):
-            out = np.exp(a)
-        if np.isinf(out).any():
-            raise OverflowError(f"exp overflows a float in the batch (sample {_first(np.isinf(out))})")
+        out = np.exp(a)
+        _refuse_overflow(out, a)
         return out, [out]
     if op == "log":
         (a,) = args
-        if not np.all(a > 0.0):
-            raise ValueError(f"log of a number <= 0 in the batch (sample {_first(~(a > 0.0))})")
+        if (a <= 0.0).any():  # (NaN passes: log(nan) is nan, as in the scalar engine)
+            _refuse(ValueError, "the natural log needs a positive number", a <= 0.0)
         return np.log(a), [1.0 / a]
     if op == "tanh":
         (a,) = args
@@ -196,8 +194,8 @@ def _apply(op: str, args: list[np.ndarray]) -> tuple[np.ndarray, list]:
         return t, [1.0 - t * t]
     if op == "relu":
         (a,) = args
-        positive = a > 0.0
-        return np.where(positive, a, 0.0), [positive.astype(float)]
+        negative = a <= 0.0  # not `a > 0`, so that NaN stays NaN, as in the scalar engine
+        return np.where(negative, 0.0, a), [np.where(negative, 0.0, 1.0)]
     if op == "sigmoid":
         (a,) = args
         s = _sigmoid(a)
@@ -205,36 +203,44 @@ def _apply(op: str, args: list[np.ndarray]) -> tuple[np.ndarray, list]:
     if op == "**":
         a, b = args
         if (a < 0.0).any():
-            raise ValueError(f"a Value exponent needs a base >= 0 (sample {_first(a < 0.0)})")
-        if ((a == 0.0) & (b <= 0.0)).any():
-            raise ZeroDivisionError(f"zero to a power <= 0 in the batch (sample {_first((a == 0.0) & (b <= 0.0))})")
+            _refuse(ValueError, "a Value exponent needs a base >= 0", a < 0.0)
+        if ((a == 0.0) & (b < 0.0)).any():
+            _refuse(ZeroDivisionError, "zero cannot be raised to a negative power", (a == 0.0) & (b < 0.0))
         out = a**b
-        _check_overflow(out, a, "** (a Value exponent)")
+        _refuse_overflow(out, a)
         log_a = np.log(np.where(a > 0.0, a, 1.0))  # log(x), taken as 0 at x = 0 as in engine.value
         return out, [_power_rule(a, b), out * log_a]
     if op.startswith("**"):
         (a,) = args
         n = float(op[2:])
         if n < 0.0 and (a == 0.0).any():
-            raise ZeroDivisionError(f"zero to a negative power in the batch (sample {_first(a == 0.0)})")
+            _refuse(ZeroDivisionError, "zero cannot be raised to a negative power", a == 0.0)
         if not n.is_integer() and (a < 0.0).any():
-            raise ValueError(f"negative base to a fractional power in the batch (sample {_first(a < 0.0)})")
+            _refuse(ValueError, "a negative base needs an integer exponent", a < 0.0)
         out = a**n
-        _check_overflow(out, a, f"** {n!r}")
+        _refuse_overflow(out, a)
         return out, [_power_rule(a, n)]
     raise NotImplementedError(f"engine.batch cannot replay the operation {op!r}")
 
 
-def _check_overflow(out: np.ndarray, base: np.ndarray, what: str) -> None:
-    """Raise OverflowError where a power of a finite base became infinite (the scalar engine does too)."""
+class _BatchArithmeticError(Exception):
+    """An operation failed for some samples; ``cells`` marks which (node row, sample) pairs."""
+
+    def __init__(self, error: type[Exception], reason: str, cells: np.ndarray) -> None:
+        super().__init__(reason)
+        self.error, self.reason, self.cells = error, reason, cells
+
+
+def _refuse(error: type[Exception], reason: str, cells: np.ndarray) -> None:
+    """Fail as the scalar engine would; the recording turns ``cells`` into a node and a sample to name."""
+    raise _BatchArithmeticError(error, reason, cells)
+
+
+def _refuse_overflow(out: np.ndarray, base: np.ndarray) -> None:
+    """exp and ** of a finite number that became infinite: OverflowError, as in the scalar engine."""
     overflowed = np.isinf(out) & np.isfinite(base)
     if overflowed.any():
-        raise OverflowError(f"{what} overflows a float in the batch (sample {_first(overflowed)})")
-
-
-def _first(mask: np.ndarray) -> int:
-    """The first sample (column) where ``mask`` holds."""
-    return int(np.argmax(mask.any(axis=0) if mask.ndim > 1 else mask))
+        _refuse(OverflowError, "the result overflows a float", overflowed)
 
 
 # --- compiling a recorded graph into grouped steps -------------------------
@@ -423,6 +429,7 @@ class Recording:
         leaf_data = np.fromiter((leaf.data for leaf in self.leaves), float, len(self.leaves))
         values[len(self.inputs):self.first_step_row] = leaf_data[:, None]
         self.leaf_data = leaf_data
+        self.values = self.grads = None  # a failed forward leaves nothing stale behind
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             self._run_forward(values, leaf_data, n)
         self.values = values
@@ -438,8 +445,24 @@ class Recording:
                     total += weights[:, j:j + 1] * inputs[j]
                 values[step.out] = total
             else:
-                out, _ = _apply(step.op, [values[rows] for rows in step.arg_rows])
+                try:
+                    out, _ = _apply(step.op, [values[rows] for rows in step.arg_rows])
+                except _BatchArithmeticError as failure:
+                    raise failure.error(self._name_failure(step, values, failure)) from None
                 values[step.out] = out
+
+    def _name_failure(self, step: _Elementwise, values: np.ndarray, failure: _BatchArithmeticError) -> str:
+        """``sample 7: exp(712.4) at L2.N3: the result overflows a float``: the first sample and node that failed."""
+        cells = np.broadcast_to(failure.cells, (len(step.outputs), values.shape[1]))
+        sample, row = np.argwhere(cells.T)[0]  # the first sample, then its first failing node
+        node = step.outputs[row]
+        return f"sample {sample}: {describe_operation(node, self._operands(values, node, sample))}: {failure.reason}"
+
+    def _operands(self, values: np.ndarray, node: Value, sample: int) -> list[float] | None:
+        """The numbers ``node`` read in one sample (None inside a neuron's sum, whose products have no rows)."""
+        if not all(parent in self.row for parent in node.parents):
+            return None
+        return [float(values[self.row[parent], sample]) for parent in node.parents]
 
     def backward(
         self, output_grads: Sequence[np.ndarray | float] | None = None, update_leaves: bool = True
@@ -450,9 +473,7 @@ class Recording:
         ``update_leaves`` is False), and returns the gradient with respect to
         each input column, per sample.
         """
-        if self.values is None:
-            raise RuntimeError("backward: call forward first")
-        values = self.values
+        values = self._checked(self.values, "forward")
         n = values.shape[1]
         grads = np.zeros_like(values)
         if output_grads is None:
@@ -491,6 +512,45 @@ class Recording:
         leaf_grads += grads[len(self.inputs):self.first_step_row].sum(axis=1)
         return leaf_grads
 
+    def explain_non_finite(self) -> str:
+        """After forward: where the values first stopped being finite, as the scalar engine would say it.
+
+        Steps run level by level, so the first step holding a NaN or an
+        infinity holds the node where the trouble began; of its samples, the
+        first one is named.
+        """
+        values = self._checked(self.values, "forward")
+        for leaf in self.inputs + self.leaves:
+            bad = ~np.isfinite(values[self.row[leaf]])
+            if bad.any():
+                sample = int(np.argmax(bad))
+                return f"sample {sample}: {describe_non_finite(leaf, float(values[self.row[leaf], sample]), None)}"
+        for step in self.steps:
+            block = values[step.out]
+            bad = ~np.isfinite(block)
+            if bad.any():
+                sample, row = np.argwhere(bad.T)[0]
+                node = step.outputs[row]
+                operands = self._operands(values, node, sample)
+                return f"sample {sample}: {describe_non_finite(node, float(block[row, sample]), operands)}"
+        return "every value is finite"
+
+    def explain_non_finite_grad(self) -> str:
+        """After backward: the first node, walking back from the outputs, whose gradient is not finite."""
+        grads = self._checked(self.grads, "backward")
+        for step in reversed(self.steps):
+            bad = ~np.isfinite(grads[step.out])
+            if bad.any():
+                sample, row = np.argwhere(bad.T)[0]
+                node = step.outputs[row]
+                operands = self._operands(self.values, node, sample)
+                return (f"sample {sample}: the gradient of {describe_operation(node, operands)} is "
+                        f"{grads[step.out][row, sample]!r}")
+        for leaf in self.leaves:  # the weights' gradients are summed over the batch by a matrix product
+            if not np.isfinite(leaf.grad):
+                return f"the gradient of {describe_operation(leaf, None)}, summed over the batch, is {leaf.grad!r}"
+        return "every gradient is finite"
+
     def value_of(self, node: Value) -> np.ndarray:
         """The per-sample values of a recorded node after ``forward``."""
         return self._lookup(self.values, node, "forward")
@@ -499,9 +559,13 @@ class Recording:
         """The per-sample gradients of a recorded node after ``backward``."""
         return self._lookup(self.grads, node, "backward")
 
-    def _lookup(self, table: np.ndarray | None, node: Value, call: str) -> np.ndarray:
+    def _checked(self, table: np.ndarray | None, call: str) -> np.ndarray:
         if table is None:
             raise RuntimeError(f"call {call} first")
+        return table
+
+    def _lookup(self, table: np.ndarray | None, node: Value, call: str) -> np.ndarray:
+        table = self._checked(table, call)
         if node not in self.row:
             raise KeyError(f"{_describe(node)} has no row of its own in this recording (it is part of a "
                            "neuron's weighted sum, or not in the graph)")

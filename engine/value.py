@@ -34,16 +34,32 @@ import math
 import numbers
 from collections.abc import Iterable, Sequence
 
-__all__ = ["Value", "topological_order"]
+__all__ = [
+    "Value",
+    "topological_order",
+    "first_non_finite",
+    "explain_non_finite",
+    "explain_non_finite_grad",
+    "describe_non_finite",
+    "describe_operation",
+]
 
 
 def _as_float(data: object, operation: str) -> float:
     """Return ``data`` as a float, or raise TypeError naming ``operation``."""
     if type(data) is int or isinstance(data, numbers.Real):  # int first: the ABC test is slow
-        return float(data)  # float, bool, Fraction, numpy scalars
+        try:
+            return float(data)  # float, bool, Fraction, numpy scalars
+        except OverflowError:
+            digits = len(str(int(data)))
+            raise OverflowError(f"{operation}: a number of {digits} digits is too large for a float "
+                                "(at most about 1.8e308)") from None
+    hint = ""
+    if hasattr(data, "__len__") and not isinstance(data, str):  # a list or a numpy array
+        hint = "; a Value holds one number: make one Value per element, or replay a graph over arrays (engine.batch)"
     raise TypeError(
         f"{operation}: expected a real number (int or float), got {data!r} "
-        f"of type {type(data).__name__}"
+        f"of type {type(data).__name__}{hint}"
     )
 
 
@@ -68,6 +84,23 @@ def _checked_power(base: float, exponent: float, text: str) -> float:
         raise OverflowError(f"{text} overflows a float") from None
 
 
+def _at(node: Value) -> str:
+    """" at LABEL" for a labelled node, so an error can say where in a network it happened."""
+    return f" at {node.label}" if node.label else ""
+
+
+def _refuse_non_text(label: object, op: object) -> None:
+    for name, text in (("label", label), ("op", op)):
+        if type(text) is not str:
+            raise TypeError(f"Value({name}={text!r}): {name} must be text (a str), got {type(text).__name__}")
+
+
+def _refuse_non_values(weights: Sequence[object], bias: object) -> None:
+    for name, item in [("bias", bias), *((f"weights[{i}]", w) for i, w in enumerate(weights))]:
+        if not isinstance(item, Value):
+            raise TypeError(f"Value.dot: {name} must be a Value (a parameter), got {item!r}")
+
+
 class Value:
     """A scalar, the operation that made it, and the gradient flowing back to it.
 
@@ -79,12 +112,28 @@ class Value:
 
     ``data`` and ``grad`` are plain floats that an optimizer may assign.
     A leaf (a Value made by the user) has ``op == ""`` and no parents.
+
+    A graph is a record of one computation: each node keeps the local
+    derivatives worked out from its parents' values at the time. Assigning a
+    leaf's ``data`` (as an optimizer does) changes nothing already built, and
+    ``backward`` on an old graph still uses the old numbers. Build the graph
+    again after changing data; that is what every training step does.
+
+    Arithmetic follows IEEE floats, as Python's and PyTorch's do: NaN
+    propagates through every operation and ``+ - * /`` overflow to infinity,
+    while ``exp`` and ``**`` raise OverflowError as Python's math does.
+    ``backward`` refuses a root that is not finite (FloatingPointError), naming
+    the node where the graph first stopped being finite.
     """
 
     # __slots__: no per-node __dict__, so a node costs a few dozen bytes and
     # attribute access is a fixed offset. There is no closure per node either,
     # so a graph holds no reference cycles and is freed as soon as it is dropped.
     __slots__ = ("data", "grad", "parents", "local_grads", "op", "label")
+
+    # numpy asks this before it runs `array * value`: None makes it hand the
+    # operation back to Value, which refuses an array in either order alike.
+    __array_ufunc__ = None
 
     def __init__(
         self,
@@ -96,6 +145,8 @@ class Value:
     ) -> None:
         if type(data) is not float:  # one cheap test; the results of operations are floats already
             data = _as_float(data, "Value()")
+        if type(label) is not str or type(op) is not str:
+            _refuse_non_text(label, op)
         self.data = data
         self.grad = 0.0
         self.parents = parents
@@ -153,7 +204,7 @@ class Value:
             raise ValueError(
                 f"{x!r} ** {exponent!r} is not a real number (a negative base needs an integer exponent)"
             )
-        out = _checked_power(x, n, f"{x!r} ** {exponent!r}")
+        out = _checked_power(x, n, f"{x!r} ** {exponent!r}{_at(self)}")
         # x ** n                  d/dx = n * x**(n-1)
         symbol = f"**{exponent!r}" if type(exponent) in (int, float) else f"**{n!r}"  # "**3", not "**np.int64(3)"
         return Value(out, (self,), (_power_rule(x, n),), symbol)
@@ -165,9 +216,9 @@ class Value:
                 f"{x!r} ** Value({y!r}): a Value exponent needs a base >= 0, because "
                 f"d/dy x**y = x**y * log(x); use a number exponent for a negative base"
             )
-        if x == 0.0 and y <= 0.0:
-            raise ZeroDivisionError(f"0.0 ** Value({y!r}): zero needs a positive exponent")
-        out = _checked_power(x, y, f"{x!r} ** Value({y!r})")
+        if x == 0.0 and y < 0.0:  # the same rule as a number exponent: 0 ** 0 is 1
+            raise ZeroDivisionError(f"0.0 ** Value({y!r}): zero cannot be raised to a negative power")
+        out = _checked_power(x, y, f"{x!r} ** Value({y!r}){_at(self)}")
         # x ** y                  d/dx = y * x**(y-1), d/dy = x**y * log(x)   (0 at x = 0)
         return Value(out, (self, exponent), (_power_rule(x, y), out * math.log(x) if x else 0.0), "**")
 
@@ -200,9 +251,13 @@ class Value:
         if len(weights) != len(inputs):
             raise ValueError(f"Value.dot: {len(weights)} weights but {len(inputs)} inputs")
         inputs = [x if isinstance(x, Value) else Value(_as_float(x, "Value.dot")) for x in inputs]
-        w_data = [w.data for w in weights]
+        try:
+            w_data = [w.data for w in weights]
+            total = bias.data
+        except AttributeError:  # checked only on failure: the weights are read anyway
+            _refuse_non_values(weights, bias)
+            raise
         x_data = [x.data for x in inputs]
-        total = bias.data
         for w, x in zip(w_data, x_data):  # left to right: the rounding of b + w1*x1 + w2*x2 ...
             total += w * x
         # b + sum_i wi*xi         d/db = 1, d/dwi = xi, d/dxi = wi
@@ -212,14 +267,14 @@ class Value:
         try:
             out = math.exp(self.data)
         except OverflowError:
-            raise OverflowError(f"exp({self.data!r}) overflows a float (inputs above ~709.78 do)") from None
+            raise OverflowError(f"exp({self.data!r}){_at(self)} overflows a float (inputs above ~709.78 do)") from None
         # e**x                    d/dx = e**x
         return Value(out, (self,), (out,), "exp")
 
     def log(self) -> Value:
         x = self.data
-        if not x > 0.0:
-            raise ValueError(f"log({x!r}): the natural log needs a positive number")
+        if x <= 0.0:  # (NaN passes: log(nan) is nan, as in PyTorch)
+            raise ValueError(f"log({x!r}){_at(self)}: the natural log needs a positive number")
         # log(x)                  d/dx = 1/x
         return Value(math.log(x), (self,), (1.0 / x,), "log")
 
@@ -230,8 +285,8 @@ class Value:
 
     def relu(self) -> Value:
         x = self.data
-        # max(0, x)               d/dx = 1 if x > 0 else 0
-        return Value(x if x > 0.0 else 0.0, (self,), (1.0 if x > 0.0 else 0.0,), "relu")
+        # max(0, x)               d/dx = 0 if x <= 0 else 1   (so NaN stays NaN, as in PyTorch)
+        return Value(0.0 if x <= 0.0 else x, (self,), (0.0 if x <= 0.0 else 1.0,), "relu")
 
     def sigmoid(self) -> Value:
         x = self.data
@@ -270,7 +325,14 @@ class Value:
         optimizer step (call ``zero_grad`` to start over). An intermediate
         node's ``grad`` holds its gradient from the latest call only; it is
         reset first, so that repeated calls never feed stale values back in.
+
+        A root that is NaN or infinite has no gradient worth having: backward
+        raises FloatingPointError naming the node where the graph first
+        stopped being finite, and writes no gradient.
         """
+        if not math.isfinite(self.data):
+            raise FloatingPointError(f"backward: the root is {self.data!r}; it first stopped being finite where "
+                                     f"{explain_non_finite(self)}; no gradient was written")
         order = topological_order(self)
         for node in order:
             if node.parents:
@@ -319,3 +381,80 @@ def topological_order(root: Value) -> list[Value]:
             parent_iterators.pop()
     order.reverse()
     return order
+
+
+# --- where a graph stopped being finite --------------------------------------
+
+
+def first_non_finite(root: Value) -> Value | None:
+    """The node where ``root``'s graph first stopped being finite, or None if every value is finite.
+
+    Walking parents before children, the first NaN or infinite value found
+    belongs to a leaf, or to a node whose parents are all finite: the
+    operation that overflowed, or the one that was handed a NaN from outside.
+    """
+    for node in reversed(topological_order(root)):
+        if not math.isfinite(node.data):
+            return node
+    return None
+
+
+def explain_non_finite(root: Value) -> str:
+    """A sentence naming where ``root``'s graph first became non-finite, for an error message."""
+    node = first_non_finite(root)
+    if node is None:
+        return "every value in the graph is finite"
+    return describe_non_finite(node, node.data, [parent.data for parent in node.parents])
+
+
+def explain_non_finite_grad(root: Value) -> str:
+    """After ``root.backward()``: a sentence naming where the first non-finite gradient came from.
+
+    Walking from the root, as backpropagation does, the first edge whose
+    contribution (local derivative times the node's gradient) is not finite
+    is where the chain rule first met an infinite slope or overflowed.
+    """
+    for node in topological_order(root):
+        if not math.isfinite(node.grad):  # finite contributions that summed to infinity
+            return f"the gradient of {describe_operation(node, None)} summed to {node.grad!r}"
+        for i, (parent, local_grad) in enumerate(zip(node.parents, node.local_grads)):
+            if not math.isfinite(local_grad * node.grad):
+                operands = [p.data for p in node.parents]
+                return (f"backpropagating through {describe_operation(node, operands)}: its local derivative "
+                        f"for operand {i + 1} ({parent.label or repr(parent.data)}) is {local_grad!r}, "
+                        f"times the gradient {node.grad!r}")
+    return "every gradient in the graph is finite"
+
+
+def describe_non_finite(node: Value, result: float, operands: Sequence[float] | None) -> str:
+    """``exp(712.4) at L2.N3 overflowed to inf``: how one node's value came to be NaN or infinite.
+
+    ``result`` and ``operands`` are passed in (not read from ``node``) so that
+    the batched replay can describe one sample of a node it evaluated as an array.
+    """
+    if not node.parents:
+        return f"the leaf {node.label or '(unlabelled)'} is {result!r}"
+    if operands is not None and all(math.isfinite(x) for x in operands) and math.isinf(result):
+        return f"{describe_operation(node, operands)} overflowed to {result!r}"
+    return f"{describe_operation(node, operands)} gave {result!r}"
+
+
+def describe_operation(node: Value, operands: Sequence[float] | None) -> str:
+    """``exp(712.4) at L2.N3``: a node's operation on its operands' numbers, and where it sits."""
+    if not node.parents:
+        return f"the leaf {node.label or '(unlabelled)'}"
+    labels = [p.label for p in node.parents if p.label]
+    operand_labels = ", ".join(labels[:3]) + (", ..." if len(labels) > 3 else "")
+    where = f" at {node.label}" if node.label else f" on {operand_labels}" if operand_labels else ""
+    return _operation_text(node.op, operands) + where
+
+
+def _operation_text(op: str, operands: Sequence[float] | None) -> str:
+    if operands is None:  # numbers not at hand (a sum evaluated in one block by the replay)
+        return op
+    if op in ("+", "-", "*", "/", "**") and len(operands) == 2:
+        return f"{operands[0]!r} {op} {operands[1]!r}"
+    if op.startswith("**"):  # a number exponent: "**2"
+        return f"{operands[0]!r} {op}"
+    shown = ", ".join(repr(x) for x in operands[:4]) + (", ..." if len(operands) > 4 else "")
+    return f"{op}({shown})"

@@ -426,7 +426,9 @@ def test_failed_operation_leaves_graph_and_grads_unchanged(
 # --- extreme magnitudes ---------------------------------------------------------------
 # A result that fits in a float must be computed even when a local derivative
 # does not; that derivative then rounds to +-inf, as in PyTorch. A result that
-# itself does not fit fails like exp(1000): OverflowError naming the operation.
+# itself does not fit follows Python's floats: `exp` and `**` raise
+# OverflowError naming the operation (as math.exp and float ** do), while
+# `+ - * /` give inf (as float arithmetic does; see test_engine_non_finite.py).
 
 TINY = 1e-200  # nonzero, but TINY**2 = 1e-400 underflows to 0.0 and 1 / TINY**2 overflows
 
@@ -472,3 +474,65 @@ def test_power_that_overflows_raises_overflow_error_naming_operation_and_value(
         operation()
     for part in message_parts:
         assert part in str(raised.value)
+
+
+# --- arguments of the wrong kind are named ------------------------------------------
+
+ARRAY_OPERATIONS = [
+    pytest.param(lambda a, v: a + v, id="+"),
+    pytest.param(lambda a, v: a - v, id="-"),
+    pytest.param(lambda a, v: a * v, id="*"),
+    pytest.param(lambda a, v: a / v, id="/"),
+    pytest.param(lambda a, v: a**v, id="**"),
+]
+
+
+@pytest.mark.parametrize("operation", ARRAY_OPERATIONS)
+def test_a_numpy_array_is_refused_on_either_side_alike(operation: Callable) -> None:
+    array, value = np.array([1.0, 2.0]), Value(3.0)
+    for left, right in [(array, value), (value, array)]:
+        with pytest.raises(TypeError, match="a Value holds one number"):
+            operation(left, right)
+
+
+def test_a_numpy_scalar_on_the_left_hands_over_to_value() -> None:
+    out = np.float64(2.0) * Value(3.0)
+    assert isinstance(out, Value) and out.data == 6.0
+
+
+def test_dot_names_a_bias_or_weight_that_is_not_a_value() -> None:
+    with pytest.raises(TypeError, match=r"Value.dot: weights\[1\] must be a Value"):
+        Value.dot([Value(1.0), 2.0], [1.0, 1.0], Value(0.0))
+    with pytest.raises(TypeError, match="Value.dot: bias must be a Value"):
+        Value.dot([Value(1.0)], [1.0], 0.5)
+
+
+def test_an_int_too_large_for_a_float_is_named() -> None:
+    with pytest.raises(OverflowError, match=r"Value\(\): a number of 401 digits is too large for a float"):
+        Value(10**400)
+
+
+def test_a_label_must_be_text() -> None:
+    with pytest.raises(TypeError, match=r"Value\(label=5\): label must be text"):
+        Value(1.0, label=5)
+
+
+def test_zero_to_the_zero_is_one_whichever_side_is_a_value(torch) -> None:
+    base, exponent = Value(0.0), Value(0.0)
+    out = base**exponent
+    out.backward()
+    assert (out.data, (Value(0.0) ** 0).data, (0 ** Value(0.0)).data) == (1.0, 1.0, 1.0)
+    x = torch.tensor(0.0, requires_grad=True)
+    y = torch.tensor(0.0, requires_grad=True)
+    torch.pow(x, y).backward()
+    assert (base.grad, exponent.grad) == (x.grad.item(), y.grad.item()) == (0.0, 0.0)
+
+
+def test_the_value_docstring_says_a_graph_records_one_computation() -> None:
+    # assigning .data inside a built graph does not update its recorded local derivatives
+    x = Value(2.0)
+    y = x * x
+    x.data = 5.0
+    y.backward()
+    assert x.grad == 4.0  # 2 * the old x: the graph is a record of the computation that was made
+    assert "Build the graph" in Value.__doc__ and "again after changing data" in Value.__doc__
