@@ -17,18 +17,31 @@ from engine import Value
 from engine.batch import Recording, record
 from nn.module import MLP
 
-__all__ = ["predict", "layer_outputs", "input_gradients", "classify", "layer_index"]
+__all__ = ["predict", "layer_outputs", "input_gradients", "classify", "layer_index", "as_points"]
 
 # One recording per model and kind, reused while the model lives. Parameters
 # are read afresh at every replay, so training between calls is fine.
 _recordings: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _as_points(model: MLP, X: np.ndarray) -> np.ndarray:
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2 or X.shape[1] != model.nin:
-        raise ValueError(f"expected points of shape (n, {model.nin}) for {model!r}, got {X.shape}")
-    return X
+def as_points(X: np.ndarray, nin: int, name: str = "X", caller: str = "predict") -> np.ndarray:
+    """``X`` as a float array of shape (n, nin), refusing NaN and infinity up front.
+
+    A NaN would pass silently through a network and into every gradient, so
+    the first bad entry is named instead, by row and column.
+    """
+    try:
+        points = np.asarray(X, dtype=float)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{caller}: {name} must be an array of numbers ({error})") from None
+    if points.ndim != 2 or points.shape[1] != nin:
+        raise ValueError(f"{caller}: {name} must have shape (n, {nin}), got {points.shape}")
+    bad = ~np.isfinite(points)
+    if bad.any():
+        row, column = np.argwhere(bad)[0]
+        raise ValueError(f"{caller}: {name} holds {points[row, column]} at row {row}, column {column}; "
+                         "remove or replace missing and infinite values first")
+    return points
 
 
 def _all_neurons(model: MLP, inputs: list[Value]) -> list[Value]:
@@ -50,7 +63,7 @@ def _recording(model: MLP) -> Recording:
 
 def layer_outputs(model: MLP, X: np.ndarray, batched: bool = True) -> list[np.ndarray]:
     """Every neuron's output for every point: one array of shape (n, layer width) per layer."""
-    X = _as_points(model, X)
+    X = as_points(X, model.nin, caller="layer_outputs")
     widths = [layer.nout for layer in model.layers]
     if batched:
         columns = _recording(model).forward(list(X.T))
@@ -88,7 +101,7 @@ def input_gradients(model: MLP, X: np.ndarray, layer: int = -1, neuron: int = 0)
     ``layer`` and ``neuron`` count from 0 (``layer=-1`` is the output layer).
     The parameters' ``grad`` are left untouched.
     """
-    X = _as_points(model, X)
+    X = as_points(X, model.nin, caller="input_gradients")
     index = layer_index(model, layer, neuron)
     recording = _recording(model)
     recording.forward(list(X.T))

@@ -9,6 +9,7 @@ graph can name it. The API is micrograd's.
 
 from __future__ import annotations
 
+import numbers
 import random
 from collections.abc import Sequence
 
@@ -148,9 +149,15 @@ class MLP(Module):
     ) -> None:
         if not isinstance(nin, int) or isinstance(nin, bool) or nin < 1:
             raise ValueError(f"MLP(nin={nin!r}): the number of inputs must be a positive int")
+        if isinstance(nouts, (str, bytes)) or not hasattr(nouts, "__iter__"):
+            raise TypeError(f"MLP(nouts={nouts!r}): give a list of layer sizes, e.g. MLP(2, [16, 16, 1])")
         nouts = list(nouts)
         if not nouts:
             raise ValueError("MLP(nouts=[]): give at least one layer size, e.g. MLP(2, [16, 16, 1])")
+        for size in nouts:
+            if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size < 1:
+                raise ValueError(f"MLP(nouts={nouts!r}): each layer size must be a positive int, got {size!r}")
+        nouts = [int(size) for size in nouts]  # numpy integers too, stored as plain ints
         if activation not in ACTIVATIONS:
             raise ValueError(f"MLP(activation={activation!r}): choose one of {', '.join(ACTIVATIONS)}")
         rng = random.Random(seed)

@@ -201,3 +201,23 @@ def test_mlp_gradients_match_central_differences_for_every_parameter(activation:
     for i in range(len(parameters)):
         numeric = central_difference(output_at, start, i)
         assert math.isclose(analytic[i], numeric, rel_tol=1e-6, abs_tol=1e-8), parameters[i].label
+
+
+@pytest.mark.parametrize(
+    ("nouts", "error", "message"),
+    [
+        (5, TypeError, r"MLP\(nouts=5\): give a list of layer sizes"),
+        ("16", TypeError, r"MLP\(nouts='16'\): give a list of layer sizes"),
+        ([16, "1"], ValueError, r"each layer size must be a positive int, got '1'"),
+        ([16, True], ValueError, r"each layer size must be a positive int, got True"),
+        ([16, 2.5], ValueError, r"each layer size must be a positive int, got 2.5"),
+    ],
+)
+def test_layer_sizes_of_the_wrong_kind_are_named(nouts: object, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        MLP(2, nouts)
+
+
+def test_numpy_layer_sizes_are_accepted_as_plain_ints() -> None:
+    model = MLP(2, np.array([3, 1]))
+    assert model.sizes == [2, 3, 1] and all(type(size) is int for size in model.sizes)

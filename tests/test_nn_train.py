@@ -113,7 +113,7 @@ def test_bad_data_shapes_are_refused():
 def test_diverging_training_stops_with_a_clear_error():
     X, y = make_moons(n=20, seed=0)
     model = MLP(2, [8, 1], activation="relu", seed=0)
-    with pytest.raises(FloatingPointError, match="lower the learning rate"):
+    with pytest.raises(FloatingPointError, match="lower the learning rate"), pytest.warns(RuntimeWarning):
         train(model, X, y, loss="mse", learning_rate=1e6, steps=20)
 
 
@@ -186,3 +186,127 @@ def test_batched_gradients_equal_the_sum_of_per_sample_scalar_gradients(loss, ac
     recording.backward([np.ones(len(X))])
     np.testing.assert_allclose(batch_losses, scalar_losses, rtol=1e-12, atol=1e-300)
     np.testing.assert_allclose([p.grad for p in model.parameters()], scalar_grads, rtol=1e-12, atol=1e-15)
+
+
+# --- nothing non-finite gets in or out --------------------------------------------------
+
+
+def _moons_with(value: float, row: int, column: int):
+    X, y = make_moons(n=20, seed=0)
+    X[row, column] = value
+    return X, y
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_train_refuses_non_finite_inputs_naming_the_row_and_column(bad):
+    X, y = _moons_with(bad, row=3, column=1)
+    model = MLP(2, [4, 1], seed=0)
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(ValueError, match=rf"train: X holds {bad} at row 3, column 1"):
+        train(model, X, y, steps=3)
+    assert [p.data for p in model.parameters()] == before
+
+
+def test_train_refuses_a_nan_in_the_test_set_or_the_labels():
+    X, y = make_moons(n=20, seed=0)
+    model = MLP(2, [4, 1], seed=0)
+    X_test = X.copy()
+    X_test[5, 0] = np.nan
+    with pytest.raises(ValueError, match="X_test holds nan at row 5, column 0"):
+        train(model, X, y, X_test=X_test, y_test=y, steps=1)
+    labels = y.astype(float)
+    labels[2] = np.nan
+    with pytest.raises(ValueError, match="y holds nan at row 2"):
+        train(model, X, labels, steps=1)
+    with pytest.raises(ValueError, match="y_test holds nan at row 2"):
+        train(model, X, y, X_test=X, y_test=labels, steps=1)
+
+
+@pytest.mark.parametrize("helper", [predict, classify, layer_outputs, input_gradients])
+def test_evaluation_helpers_refuse_non_finite_points(helper):
+    X = np.zeros((4, 2))
+    X[2, 1] = np.inf
+    with pytest.raises(ValueError, match="holds inf at row 2, column 1"):
+        helper(MLP(2, [3, 1], seed=0), X)
+
+
+def _last_good_parameters(model, **options):
+    """Train until the error, and return the error and the parameters after the last step that succeeded."""
+    snapshots = [[p.data for p in model.parameters()]]
+    with pytest.raises(FloatingPointError) as raised:
+        train(model, callback=lambda step, history: snapshots.append([p.data for p in model.parameters()]),
+              **options)
+    return raised.value, snapshots[-1]
+
+
+@pytest.mark.parametrize("batched", [True, False])
+def test_an_overflowing_step_names_the_operation_and_leaves_the_parameters_as_they_were(batched):
+    X, y = make_moons(n=20, seed=0)
+    model = MLP(2, [8, 1], seed=0)
+    with pytest.warns(RuntimeWarning, match="training is diverging"):
+        error, last_good = _last_good_parameters(model, X=X, y=y, loss="mse", learning_rate=1e6, steps=20,
+                                                 batched=batched)
+    message = str(error)
+    assert "train: step 3 of 20" in message
+    assert "**" in message and "overflows a float" in message  # (score - target) ** 2 did
+    assert "lower the learning rate" in message
+    assert [p.data for p in model.parameters()] == last_good
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+@pytest.mark.parametrize("batched", [True, False])
+def test_a_non_finite_gradient_stops_the_step_before_any_update(batched):
+    # score = w * x with x = 1.7e308 and w = 1e-308: the loss (score - 1)**2 is finite,
+    # but d loss / d w = 2 * (score - 1) * x overflows
+    model = MLP(1, [1], seed=0)
+    w, b = model.parameters()
+    w.data, b.data = 1e-308, 0.0
+    with pytest.raises(FloatingPointError, match="a gradient is not finite") as raised:
+        train(model, np.array([[1.7e308]]), np.array([1]), loss="mse", steps=1, batched=batched)
+    assert "L1.N1.w1" in str(raised.value)
+    assert (w.data, b.data) == (1e-308, 0.0)
+    assert (w.grad, b.grad) == (0.0, 0.0)
+
+
+def test_a_loss_that_runs_away_gives_one_warning_with_the_step_and_the_advice():
+    X, y = make_moons(n=20, seed=0)
+    model = MLP(2, [8, 1], seed=0)
+    with pytest.warns(RuntimeWarning) as warned:
+        train(model, X, y, loss="mse", learning_rate=0.5, steps=3, optimizer=SGD(model.parameters(), lr=30.0))
+    messages = [str(w.message) for w in warned if "diverging" in str(w.message)]
+    assert len(messages) == 1
+    assert "after step" in messages[0] and "lower the learning rate" in messages[0]
+
+
+def test_ordinary_training_gives_no_warning(recwarn):
+    X, y = make_moons(n=20, seed=0)
+    train(MLP(2, [8, 1], seed=0), X, y, steps=30)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+@pytest.mark.parametrize(("options", "named"), [
+    ({"l2": "x"}, "l2"),
+    ({"l2": np.nan}, "l2"),
+    ({"l2": -1.0}, "l2"),
+    ({"batch_size": 2.5}, "batch_size"),
+    ({"batch_size": True}, "batch_size"),
+    ({"batch_size": 0}, "batch_size"),
+    ({"steps": True}, "steps"),
+    ({"steps": 2.0}, "steps"),
+    ({"learning_rate": "fast"}, "learning_rate"),
+    ({"learning_rate": np.inf}, "learning_rate"),
+    ({"X_test": np.zeros((2, 2))}, "y_test"),
+    ({"y_test": np.zeros(2, dtype=int)}, "X_test"),
+])
+def test_a_bad_option_is_named_and_changes_nothing(options, named):
+    X, y = make_moons(n=20, seed=0)
+    model = MLP(2, [4, 1], seed=0)
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(ValueError, match=named):
+        train(model, X, y, **options)
+    assert [p.data for p in model.parameters()] == before
+
+
+def test_empty_data_is_refused_with_a_message():
+    with pytest.raises(ValueError, match="X has no rows"):
+        train(MLP(2, [4, 1], seed=0), np.zeros((0, 2)), np.zeros(0, dtype=int))
