@@ -19,7 +19,7 @@ def test_ten_line_example_runs_and_reaches_full_accuracy(capsys):
 
 def test_readme_names_the_two_setup_commands():
     text = README.read_text()
-    assert 'pip install ".[demos]" && python examples/moons.py' in text
+    assert "pip install . && python examples/moons.py" in text
     assert 'pip install -e ".[test,torch]" && python -m pytest -q' in text
 
 

@@ -15,10 +15,10 @@ This file only gathers the public names.
 try:
     import graphviz  # noqa: F401
     import matplotlib  # noqa: F401
-except ImportError as error:  # engine and nn work without these; the pictures do not
+except ImportError as error:  # glassgrad depends on both; a partial install can still lack one
     raise ImportError(
         f"viz needs the graphviz and matplotlib packages ({error.name} is missing): "
-        "pip install 'glassgrad[viz]'"
+        f"pip install {error.name}, or reinstall glassgrad with pip, which brings both"
     ) from error
 
 from viz.features import excite_neuron, neuron_label, plot_excitation, saliency_map
