@@ -494,3 +494,102 @@ def test_a_lone_leaf_is_drawn_as_the_output():
     dot = draw_dot(leaf)
     assert len(value_nodes(dot)) == 1 and not OP_NODE.findall(dot.source) and not edges(dot)
     assert box_colors(value_nodes(dot)["v0"]) == COLORS["output"]
+
+
+# --- user text reaches Graphviz as text -------------------------------------------------
+
+# Labels, operation names and titles are free text: each must be drawn as typed, never read as DOT.
+CRAFTED = [
+    'x" ]; injected [label="pwned',  # closing the quoted label to add a node
+    'x\\" ]; injected [label=\\"pwned',  # the same with the quote already escaped
+    "<x> ]; injected [label=<pwned>",  # an HTML-shaped string, which the graphviz package leaves unquoted
+    "<<b>bold</b>>",  # markup
+    "a\\lb",  # \l: a Graphviz line break
+    "ends\\",  # a final backslash would escape the closing quote
+    "AT&amp;T",  # an HTML entity
+]
+
+
+def drawn(dot: graphviz.Digraph) -> tuple[list[str], list[str]]:
+    """What Graphviz made of the DOT source: the names of the nodes it laid out, and every text it wrote."""
+    svg = ElementTree.fromstring(dot.pipe(format="svg"))
+    tag = "{http://www.w3.org/2000/svg}"
+    names = [group.find(f"{tag}title").text for group in svg.iter(f"{tag}g") if group.get("class") == "node"]
+    return names, [text.text for text in svg.iter(f"{tag}text")]
+
+
+def one_step(op: str = "+", label: str = "x") -> Value:
+    """A leaf and the result of an operation on it: two value boxes and one oval."""
+    leaf = Value(2.0, label=label)
+    return Value(3.0, (leaf,), (1.0,), op=op, label="y")
+
+
+@needs_dot
+@pytest.mark.parametrize("text", CRAFTED)
+def test_a_crafted_operation_name_is_drawn_literally_and_adds_no_node(text):
+    names, texts = drawn(draw_dot(one_step(op=text)))
+    assert sorted(names) == ["op1", "v0", "v1"]
+    assert text in texts
+
+
+@needs_dot
+@pytest.mark.parametrize("text", CRAFTED)
+def test_a_crafted_title_is_drawn_literally_and_adds_no_node(text):
+    names, texts = drawn(draw_dot(one_step(), title=text))
+    assert sorted(names) == ["op1", "v0", "v1"]
+    assert text in texts
+
+
+@needs_dot
+@pytest.mark.parametrize("text", CRAFTED)
+def test_a_crafted_label_is_drawn_literally_and_adds_no_node(text):
+    names, texts = drawn(draw_dot(one_step(label=text)))
+    assert sorted(names) == ["op1", "v0", "v1"]
+    assert text in texts
+
+
+@needs_dot
+@pytest.mark.parametrize("layer", [text.replace(" ", "") for text in CRAFTED])
+def test_crafted_layer_labels_name_their_clusters_literally(layer):
+    # a neuron's labels "<layer>.N1" and "<layer>.N1.w" make group=True draw clusters named after them
+    weight, x = Value(0.5, label=f"{layer}.N1.w"), Value(3.0, label="x")
+    output = weight * x
+    output.label = f"{layer}.N1"
+    names, texts = drawn(draw_dot(output))
+    assert sorted(names) == ["op2", "v0", "v1", "v2"]
+    assert layer in texts and f"{layer}.N1" in texts
+
+
+# --- wrong arguments ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("root", [5, 2.5, None, "loss", [Value(1.0)]])
+def test_a_root_that_is_not_a_value_is_refused_naming_root(root):
+    with pytest.raises(TypeError, match=r"root.*Value") as refused:
+        draw_dot(root)
+    assert type(root).__name__ in str(refused.value)
+
+
+def test_a_list_of_roots_is_refused_with_how_to_draw_several():
+    with pytest.raises(TypeError, match=r"sum\(") as refused:
+        draw_dot([Value(1.0), Value(2.0)])
+    assert "root" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("argument", "value"),
+    [("rankdir", "XX"), ("rankdir", 5), ("shade", "loud"), ("format", "xyz"), ("format", 5)],
+)
+def test_a_bad_option_value_is_refused_naming_the_option(argument, value):
+    with pytest.raises(ValueError, match=f"{argument}={value!r}"):
+        draw_dot(one_step(), **{argument: value})
+
+
+@pytest.mark.parametrize(
+    ("argument", "value"),
+    [("max_nodes", "100"), ("max_nodes", 2.5), ("max_nodes", True), ("title", 5), ("parameters", 5),
+     ("parameters", MLP(2, [1])), ("parameters", [1.0]), ("checks", {Value(1.0): 5})],
+)
+def test_an_argument_of_the_wrong_type_is_refused_naming_it(argument, value):
+    with pytest.raises(TypeError, match=f"{argument}="):
+        draw_dot(one_step(), **{argument: value})

@@ -46,7 +46,9 @@ from __future__ import annotations
 import contextlib
 import html
 import math
+import numbers
 import re
+import reprlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -265,6 +267,22 @@ def _describe_neuron(output: Value) -> str:
 # --- the labels ---------------------------------------------------------------
 
 
+def _literal(text: str, *, html_like: bool = False) -> str:
+    """User text (a label, an operation, a title) escaped so that Graphviz draws it as typed.
+
+    Every string from the user goes into the DOT source through here, because DOT gives
+    meaning to characters free text may hold. Inside an HTML-like label (``html_like``),
+    ``<``, ``>`` and ``&`` are markup. In a quoted string, a backslash starts an escape
+    (``\\l`` breaks the line; a final one eats the closing quote) and ``&amp;`` is an
+    entity; and the graphviz package passes a string shaped ``<...>`` on unquoted, as HTML,
+    where it can end the attribute list and add nodes. ``graphviz.escape`` doubles the
+    backslashes and marks the text as not HTML; the package's quoting escapes double quotes.
+    """
+    if html_like:
+        return html.escape(text)
+    return graphviz.escape(text.replace("&", "&amp;"))
+
+
 def _operand_names(node: Value) -> tuple[str, ...] | None:
     """Names for the operands whose order matters, to tag their arrows; None for the others."""
     if node.op in ("-", "/"):
@@ -328,7 +346,7 @@ def _check_note(check: object, names: tuple[str, ...] | None) -> str:
     else:
         name = "input" if len(parents) == 1 else f"parent {check.index}"
     numeric = "skipped" if check.numeric is None else format_number(check.numeric)
-    return html.escape(f"✗ d/d {name}: engine {format_number(check.engine)} ≠ numeric {numeric}", quote=False)
+    return _literal(f"✗ d/d {name}: engine {format_number(check.engine)} ≠ numeric {numeric}", html_like=True)
 
 
 def _failed_checks(checks: object) -> dict[Value, list]:
@@ -344,6 +362,11 @@ def _failed_checks(checks: object) -> dict[Value, list]:
     failed = {}
     for node, results in mapping.items():
         results = list(results) if isinstance(results, (list, tuple)) else [results]
+        if not all(hasattr(result, "ok") for result in results):
+            raise TypeError(
+                f"checks={reprlib.repr(checks)}: expected check results (from viz.gradcheck.check_gradients) "
+                f"for each node, got {reprlib.repr(results)}"
+            )
         wrong = [result for result in results if not result.ok]
         if wrong:
             failed[node] = wrong
@@ -374,11 +397,16 @@ def _new_graph(rankdir: str, format: str, title: str | None) -> GlassDigraph:
             f"rankdir={rankdir!r}: choose one of {', '.join(RANKDIRS)} "
             f"(the output format is a keyword: draw_dot(root, format='svg'))"
         )
+    # graphviz checks the format too, but its message names neither draw_dot nor the argument
+    if not isinstance(format, str) or format.lower() not in graphviz.FORMATS:
+        raise ValueError(f"format={format!r}: not a Graphviz output format; use e.g. 'svg', 'png' or 'pdf'")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title={title!r}: a title is text (a str), got {type(title).__name__}")
     dot = GlassDigraph(format=format)
     # newrank: rank nodes across clusters as one graph, so layers sit side by side, not in a staircase
     dot.attr(rankdir=rankdir, fontname=FONT, nodesep="0.2", ranksep="0.35", newrank="true")
     if title:
-        dot.attr(label=title, labelloc="t", fontsize="16")
+        dot.attr(label=_literal(title), labelloc="t", fontsize="16")
     dot.attr("node", fontname=FONT, fontsize="11")
     dot.attr("edge", fontname=FONT, fontsize="9", color="#495057", arrowsize="0.6")
     return dot
@@ -407,7 +435,7 @@ def _legend_rows(shade: str, collapsed: bool, checked: bool) -> list[tuple[str, 
 def _add_legend(dot: graphviz.Digraph, shade: str, collapsed: bool, checked: bool) -> None:
     """A small cluster holding one table: a coloured row per kind of box."""
     rows = "".join(
-        f'<TR><TD BGCOLOR="{fill}" COLOR="{border}" BORDER="2">{html.escape(text)}</TD></TR>'
+        f'<TR><TD BGCOLOR="{fill}" COLOR="{border}" BORDER="2">{_literal(text, html_like=True)}</TD></TR>'
         for text, fill, border in _legend_rows(shade, collapsed, checked)
     )
     table = f'<<TABLE BORDER="0" CELLSPACING="3" CELLPADDING="3">{rows}</TABLE>>'
@@ -461,6 +489,7 @@ def draw_dot(
     max_nodes         refuse (ValueError) to draw more boxes and ovals than this; None: no limit.
     title             a caption above the graph.
     """
+    _check_root_and_limit(root, max_nodes)
     if shade not in SHADES:
         raise ValueError(f"shade={shade!r}: choose one of {', '.join(map(repr, SHADES))}")
     dot = _new_graph(rankdir, format, title)
@@ -506,7 +535,7 @@ def draw_dot(
                     for member in members:
                         cluster.setdefault(member, (neuron.layer, neuron.label))
 
-    parameter_set = set(parameters) if parameters is not None else None
+    parameter_set = _parameter_set(parameters)
     failed = _failed_checks(checks)
     notes: dict[Value, list[str]] = {}  # the box that shows each failure
     for node, results in failed.items():
@@ -530,10 +559,11 @@ def draw_dot(
             border, border_width = COLORS["failed"][1], 3
         cells = []
         if node in box_inputs:
-            cells += [f"<B>{html.escape(box_name[node])}</B>", html.escape(_describe_neuron(node))]
+            neuron_name = _literal(box_name[node], html_like=True)
+            cells += [f"<B>{neuron_name}</B>", _literal(_describe_neuron(node), html_like=True)]
             box_label[name[node]] = box_name[node]
         elif node.label:
-            cells.append(f"<B>{html.escape(node.label)}</B>")
+            cells.append(f"<B>{_literal(node.label, html_like=True)}</B>")
         cells.append(f"data {format_number(node.data)}")
         if show_grad:
             cells.append(f"grad {format_number(node.grad)}")
@@ -546,7 +576,7 @@ def draw_dot(
         if node.parents and node not in box_inputs:
             op_fill, op_border = COLORS["failed"] if node in failed else COLORS["operation"]
             op = {
-                "label": OP_TEXT.get(node.op, node.op),
+                "label": _literal(OP_TEXT.get(node.op, node.op)),
                 "shape": "ellipse",
                 "style": "filled",
                 "fillcolor": op_fill,
@@ -561,6 +591,37 @@ def draw_dot(
     if legend:
         _add_legend(dot, shade, collapse_neurons, checked=bool(failed))
     return dot
+
+
+def _check_root_and_limit(root: object, max_nodes: object) -> None:
+    # Refused here, by name: otherwise they fail deep inside, with Python's words ("no attribute 'parents'").
+    if not isinstance(root, Value):
+        hint = ""
+        if isinstance(root, (list, tuple)):
+            hint = "; to draw several outputs, draw one Value that uses them all, e.g. draw_dot(sum(outputs))"
+        raise TypeError(
+            f"draw_dot(root={reprlib.repr(root)}): root must be a Value, the output whose graph to draw "
+            f"(such as a loss), got {type(root).__name__}{hint}"
+        )
+    # bool is an int to Python, but max_nodes=True is a mistake
+    if max_nodes is not None and (not isinstance(max_nodes, numbers.Integral) or isinstance(max_nodes, bool)):
+        raise TypeError(
+            f"max_nodes={max_nodes!r}: expected a whole number of nodes or None (no limit), "
+            f"got {type(max_nodes).__name__}"
+        )
+
+
+def _parameter_set(parameters: object) -> set[Value] | None:
+    if parameters is None:
+        return None
+    if isinstance(parameters, Iterable) and not isinstance(parameters, str):
+        parameters = list(parameters)  # a generator can be read only once
+        if all(isinstance(parameter, Value) for parameter in parameters):
+            return set(parameters)
+    raise TypeError(
+        f"parameters={reprlib.repr(parameters)}: expected the Values to colour as parameters, "
+        f"such as model.parameters()"
+    )
 
 
 def _emit_boxes(
@@ -579,9 +640,9 @@ def _emit_boxes(
         if place is not None:
             layers.setdefault(place[0], []).append(place[1])
     for layer, neuron_labels in layers.items():
-        with dot.subgraph(name=f"cluster_{layer}") as layer_graph:
+        with dot.subgraph(name=_literal(f"cluster_{layer}")) as layer_graph:
             layer_graph.attr(
-                label=layer, labeljust="l", style="rounded,dashed", color="#adb5bd", fontsize="13"
+                label=_literal(layer), labeljust="l", style="rounded,dashed", color="#adb5bd", fontsize="13"
             )
             for neuron_label in neuron_labels:
                 items = statements[(layer, neuron_label)]
@@ -599,9 +660,9 @@ def _emit_boxes(
                         for (tail, _), (head, _) in chain:
                             column.edge(tail, head, style="invis")
                     continue
-                with layer_graph.subgraph(name=f"cluster_{neuron_label}") as neuron_graph:
+                with layer_graph.subgraph(name=_literal(f"cluster_{neuron_label}")) as neuron_graph:
                     neuron_graph.attr(
-                        label=neuron_label,
+                        label=_literal(neuron_label),
                         labeljust="l",
                         style="rounded,filled",
                         fillcolor="#f8f9fa",
