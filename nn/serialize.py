@@ -1,12 +1,15 @@
 """Save a model's parameters to a readable JSON file, and load them back.
 
 The file lists every parameter's label and value in ``model.parameters()``
-order, so it can be read (and diffed) by eye:
+order, so it can be read (and diffed) by eye. For an MLP it also records the
+architecture, in the words of the constructor, so ``MLP(**architecture)``
+builds a model the file loads into:
 
     {
       "format": "glassgrad-parameters",
       "version": 1,
       "model": "MLP(2 -> 16 -> 16 -> 1, relu hidden, linear output, 337 parameters)",
+      "architecture": {"nin": 2, "nouts": [16, 16, 1], "activation": "relu"},
       "parameters": [
         {"label": "L1.N1.w1", "value": 0.6394267984578837},
         ...
@@ -14,20 +17,25 @@ order, so it can be read (and diffed) by eye:
 Floats are written with ``repr``, which reads back as exactly the same float.
 Saving is atomic (write a temporary file, then rename it over the target), and
 loading checks the whole file against the model before it changes anything.
+Files written before "architecture" existed are still version 1: they load,
+checked by their labels alone.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import functools
+import hashlib
 import json
 import math
 import numbers
 import os
+import stat
 import uuid
 from pathlib import Path
 
-from nn.module import Module
+from nn.module import MLP, Module
 
 __all__ = ["FORMAT", "VERSION", "load_parameters", "save_parameters"]
 
@@ -35,14 +43,30 @@ FORMAT = "glassgrad-parameters"
 VERSION = 1
 
 
+def _architecture(model: Module) -> dict | None:
+    """The constructor arguments that fix the model's shape (``MLP(**them)`` rebuilds it), or None."""
+    if isinstance(model, MLP):
+        return {"nin": model.nin, "nouts": model.sizes[1:], "activation": model.activation}
+    return None  # a user's own Module: its parameters' labels are all a file can check
+
+
 def save_parameters(model: Module, path: str | os.PathLike) -> None:
     """Write every parameter's label and value to the JSON file ``path``.
 
     The file is first written in full under a temporary name in the same
     directory, then renamed over ``path`` (``os.replace``, atomic), so a crash
-    leaves either the old file or the new one, never half of one.
+    leaves either the old file or the new one, never half of one. A save killed
+    before its rename leaves its temporary file (``.NAME.HASH.RANDOM.tmp``, NAME
+    cut to 32 characters so that any valid target name works); the next save of
+    the same file deletes it. If two saves of one file overlap, the one that
+    starts later deletes the earlier one's temporary file too: it wins, and the
+    earlier save raises FileNotFoundError; the file is whole either way.
+
+    Saving over an existing file keeps its permissions. If ``path`` is a
+    symbolic link, the save writes through it, as ``open(path, "w")`` would:
+    the file it points to is replaced (atomically) and the link stays a link.
     """
-    path = Path(path)
+    target = _file_to_write(path)
     parameters = model.parameters()
     for p in parameters:
         if not math.isfinite(p.data):
@@ -50,37 +74,95 @@ def save_parameters(model: Module, path: str | os.PathLike) -> None:
                 f"save_parameters: parameter {p.label or '(unlabelled)'} is {p.data}; JSON holds only "
                 "finite numbers (did training diverge? lower the learning rate)"
             )
-    document = {
-        "format": FORMAT,
-        "version": VERSION,
-        "model": repr(model),
-        "parameters": [{"label": p.label, "value": p.data} for p in parameters],
-    }
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    document: dict = {"format": FORMAT, "version": VERSION, "model": repr(model)}
+    architecture = _architecture(model)
+    if architecture is not None:
+        document["architecture"] = architecture
+    document["parameters"] = [{"label": p.label, "value": p.data} for p in parameters]
+    _write_atomically(target, document)
+
+
+def _write_atomically(target: Path, document: dict) -> None:
+    """Write ``document`` as JSON to a temporary file beside ``target``, then rename it over ``target``."""
+    # The temporary name must stay short (the target's may already be the 255 bytes a name can
+    # have) yet belong to this target alone, so that the next save can find what a killed one left.
+    digest = hashlib.sha256(os.fsencode(target.name)).hexdigest()[:12]
+    prefix = f".{target.name[:32]}.{digest}."
+    _delete_leftovers(target.parent, prefix)
+    temporary = target.with_name(f"{prefix}{uuid.uuid4().hex[:12]}.tmp")
     try:
-        with open(temporary, "x", encoding="utf-8") as file:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = None
+    # created with the target's mode (less the umask): new parameters are never readable by more people
+    opener = functools.partial(os.open, mode=0o666 if mode is None else mode)
+    try:
+        with open(temporary, "x", encoding="utf-8", opener=opener) as file:
             json.dump(document, file, indent=2)
             file.write("\n")
             file.flush()
             os.fsync(file.fileno())  # the bytes are on disk before the rename makes them visible
-        os.replace(temporary, path)
+        if mode is not None:
+            os.chmod(temporary, mode)  # exactly the target's mode, bits the umask took away included
+        _replace(temporary, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
         raise
 
 
+def _replace(temporary: Path, target: Path) -> None:
+    try:
+        os.replace(temporary, target)
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            errno.ENOENT,
+            "save_parameters: this save's temporary file was deleted before it could be renamed, "
+            "most likely by another save of the same file running at the same time, which wins; "
+            "save again if this model's parameters should be the ones kept",
+            str(target),
+        ) from None
+
+
+def _file_to_write(path: str | os.PathLike) -> Path:
+    """The file a save replaces: ``path`` with symbolic links resolved, once it is sure to name a file."""
+    name = os.fspath(path)
+    if name == "":
+        raise ValueError("save_parameters: the path is empty; give a file name such as 'model.json'")
+    target = Path(os.path.realpath(name))
+    if name.endswith(("/", os.sep)) or target.is_dir():
+        raise IsADirectoryError(
+            errno.EISDIR,
+            f"save_parameters: this is a folder; give a file name in it, such as {os.path.join(name, 'model.json')!r}",
+            name,
+        )
+    if not target.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "save_parameters: no such folder; create it first", str(target.parent))
+    return target
+
+
+def _delete_leftovers(folder: Path, prefix: str) -> None:
+    """Delete the temporary files that killed saves of the same target left in ``folder``."""
+    # Housekeeping only: a folder that can be written but not listed, or a leftover that cannot be
+    # deleted, must not stop the save itself.
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.startswith(prefix) and entry.name.endswith(".tmp"):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+
+
 def _read_document(path: Path) -> dict:
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise FileNotFoundError(
             errno.ENOENT, "load_parameters: no parameter file here; write one with save_parameters", str(path)
         ) from None
     try:
-        document = json.loads(text)
-    except ValueError as error:  # JSONDecodeError, or bytes that are not UTF-8
-        raise ValueError(f"load_parameters: {path} is not valid JSON ({error})") from error
+        document = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError) as error:  # bad JSON, bytes that are not UTF-8, or nesting too deep
+        raise ValueError(f"load_parameters: {path} is not valid JSON ({error})") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f"load_parameters: {path} is not a glassgrad parameter file (no \"format\": \"{FORMAT}\")")
     if document.get("version") != VERSION:
@@ -122,18 +204,36 @@ def _saved_values(path: Path, document: dict) -> tuple[list[str], list[float]]:
     return labels, values
 
 
+def _check_architecture(path: Path, document: dict, model: Module, saved_from: str) -> None:
+    """Refuse the file if any entry of its "architecture" differs from the model's."""
+    saved, actual = document.get("architecture"), _architecture(model)
+    if saved is not None and not isinstance(saved, dict):
+        raise ValueError(f"load_parameters: {path} has an \"architecture\" that is not an object: {saved!r}")
+    if saved is None or actual is None:
+        return  # an older file, or a model that is not an MLP: the labels are checked instead
+    for key in {**actual, **saved}:  # the model's entries, then any the file has and the model lacks
+        if saved.get(key) != actual.get(key):
+            raise ValueError(
+                f"load_parameters: {path} was saved from a model with {key}={saved.get(key)!r}, "
+                f"this model has {key}={actual.get(key)!r}; build the model the file describes "
+                f"(the file was saved from {saved_from}; this model is {model!r})"
+            )
+
+
 def load_parameters(model: Module, path: str | os.PathLike) -> None:
     """Set the model's parameters to the values saved in ``path`` by ``save_parameters``.
 
-    The file must hold as many parameters as the model, with the same labels
-    in the same order; otherwise ValueError says what differs, and the model
-    is left exactly as it was.
+    The file must describe the same architecture as the model (when both have
+    one: an MLP's ``nin``, ``nouts`` and ``activation``), and hold as many
+    parameters as the model, with the same labels in the same order; otherwise
+    ValueError says what differs, and the model is left exactly as it was.
     """
     path = Path(path)
     document = _read_document(path)
     labels, values = _saved_values(path, document)
     parameters = model.parameters()
     saved_from = document.get("model", "an unnamed model")
+    _check_architecture(path, document, model, saved_from)
     if len(labels) != len(parameters):
         raise ValueError(
             f"load_parameters: {path} has {len(labels)} parameters, model has {len(parameters)} "
