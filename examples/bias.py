@@ -25,11 +25,12 @@ def in_gap(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return (y == 1) & (X[:, 0] > GAP_X1)
 
 
-def fit(X: np.ndarray, y: np.ndarray, args, name: str) -> tuple[MLP, object]:
+def fit(X: np.ndarray, y: np.ndarray, args, name: str, run: common.Run) -> tuple[MLP, object]:
     model = MLP(2, [16, 16, 1], seed=args.seed)
     print(f"{name}: {len(X)} training points")
     history = train(model, X, y, loss="hinge", optimizer=Adam(model.parameters(), lr=0.02), l2=1e-4,
-                    steps=args.steps, batched=not args.scalar, progress=not args.quiet)
+                    steps=args.steps, batched=not args.scalar, progress=not args.quiet,
+                    callback=run.count_step)
     return model, history
 
 
@@ -56,29 +57,30 @@ def side_by_side(models, X_test, y_test, path):
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = common.parser(__doc__.splitlines()[0], steps=200).parse_args(argv)
-    folder = common.output_folder_for("bias", args)
-    X, y = make_moons(n=200, noise=0.1, seed=args.seed)
-    X_test, y_test = make_moons(n=400, noise=0.1, seed=args.seed + 1)
-    keep = ~in_gap(X, y)
-    timer = common.Timer()
-    balanced, balanced_history = fit(X, y, args, "balanced")
-    biased, biased_history = fit(X[keep], y[keep], args, "biased (gap removed)")
-    seconds = timer.seconds
+    parser = common.parser(__doc__.splitlines()[0], steps=200)
+    args = parser.parse_args(argv)
+    with common.Run("bias", args, parser, total_steps=2 * args.steps) as run:  # two models trained in turn
+        folder = run.folder
+        X, y = make_moons(n=200, noise=0.1, seed=args.seed)
+        X_test, y_test = make_moons(n=400, noise=0.1, seed=args.seed + 1)
+        keep = ~in_gap(X, y)
+        timer = common.Timer()
+        balanced, balanced_history = fit(X, y, args, "balanced", run)
+        biased, biased_history = fit(X[keep], y[keep], args, "biased (gap removed)", run)
+        seconds = timer.seconds
 
-    gap = in_gap(X_test, y_test)
-    print(f"\n{'':10} {'train acc':>10} {'test acc':>10} {'test acc in the gap':>21}")
-    for name, model, history in [("balanced", balanced, balanced_history), ("biased", biased, biased_history)]:
-        test = float(np.mean(classify(model, X_test) == y_test))
-        in_region = float(np.mean(classify(model, X_test[gap]) == y_test[gap]))
-        print(f"{name:10} {history.accuracy[-1]:>10.1%} {test:>10.1%} {in_region:>21.1%}")
-    print(f"({int(gap.sum())} of the {len(X_test)} test points lie in the gap; both trained in {seconds:.2f} s)")
-    if folder is not None:
-        path = side_by_side([balanced, biased], X_test, y_test, folder / "bias.png")
-        print(f"  wrote {common.relative(path)}")
-    reached = balanced_history.accuracy[-1] >= 1.0
-    print(f"target: 100% train accuracy for the balanced model, {'reached' if reached else 'NOT reached'}")
-    return 0
+        gap = in_gap(X_test, y_test)
+        print(f"\n{'':10} {'train acc':>10} {'test acc':>10} {'test acc in the gap':>21}")
+        for name, model, history in [("balanced", balanced, balanced_history), ("biased", biased, biased_history)]:
+            test = float(np.mean(classify(model, X_test) == y_test))
+            in_region = float(np.mean(classify(model, X_test[gap]) == y_test[gap]))
+            print(f"{name:10} {history.accuracy[-1]:>10.1%} {test:>10.1%} {in_region:>21.1%}")
+        print(f"({int(gap.sum())} of the {len(X_test)} test points lie in the gap; both trained in {seconds:.2f} s)")
+        if folder is not None:
+            side_by_side([balanced, biased], X_test, y_test, folder / "bias.png")
+        reached = balanced_history.accuracy[-1] >= 1.0
+        print(f"target: 100% train accuracy for the balanced model, {'reached' if reached else 'NOT reached'}")
+        return 0
 
 
 if __name__ == "__main__":

@@ -16,16 +16,17 @@ from nn import MLP, Adam, make_circles, train
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = common.parser(__doc__.splitlines()[0], steps=200).parse_args(argv)
-    folder = common.output_folder_for("circles", args)
-    X, y = make_circles(n=100, noise=0.05, factor=0.5, seed=args.seed)
-    model = MLP(2, [8, 8, 1], activation="tanh", seed=args.seed)
-    print(model)
-    timer = common.Timer()
-    history = train(model, X, y, loss="hinge", optimizer=Adam(model.parameters(), lr=0.05),
-                    steps=args.steps, batched=not args.scalar, progress=not args.quiet)
-    return common.finish("circles", args, folder, model, X, y, history, loss="hinge", target=1.0,
-                         seconds=timer.seconds)
+    parser = common.parser(__doc__.splitlines()[0], steps=200)
+    args = parser.parse_args(argv)
+    with common.Run("circles", args, parser) as run:
+        X, y = make_circles(n=100, noise=0.05, factor=0.5, seed=args.seed)
+        model = MLP(2, [8, 8, 1], activation="tanh", seed=args.seed)
+        print(model)
+        timer = common.Timer()
+        history = train(model, X, y, loss="hinge", optimizer=Adam(model.parameters(), lr=0.05),
+                        steps=args.steps, batched=not args.scalar, progress=not args.quiet,
+                        callback=run.count_step)
+        return common.finish(run, model, X, y, history, loss="hinge", target=1.0, seconds=timer.seconds)
 
 
 if __name__ == "__main__":

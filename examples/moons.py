@@ -17,23 +17,24 @@ from nn import MLP, make_moons, train
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = common.parser(__doc__.splitlines()[0], steps=100, seed=1337).parse_args(argv)
-    folder = common.output_folder_for("moons", args)
-    X, y = make_moons(n=100, noise=0.1, seed=args.seed)
-    model = MLP(2, [16, 16, 1], seed=args.seed)
-    print(model)
-    timer = common.Timer()
-    history = train(
-        model, X, y,
-        loss="hinge",
-        l2=1e-4,
-        learning_rate=lambda k: 1.0 - 0.9 * k / args.steps,
-        steps=args.steps,
-        batched=not args.scalar,
-        progress=not args.quiet,
-    )
-    return common.finish("moons", args, folder, model, X, y, history, loss="hinge", target=1.0,
-                         seconds=timer.seconds)
+    parser = common.parser(__doc__.splitlines()[0], steps=100, seed=1337)
+    args = parser.parse_args(argv)
+    with common.Run("moons", args, parser) as run:
+        X, y = make_moons(n=100, noise=0.1, seed=args.seed)
+        model = MLP(2, [16, 16, 1], seed=args.seed)
+        print(model)
+        timer = common.Timer()
+        history = train(
+            model, X, y,
+            loss="hinge",
+            l2=1e-4,
+            learning_rate=lambda k: 1.0 - 0.9 * k / args.steps,
+            steps=args.steps,
+            batched=not args.scalar,
+            progress=not args.quiet,
+            callback=run.count_step,
+        )
+        return common.finish(run, model, X, y, history, loss="hinge", target=1.0, seconds=timer.seconds)
 
 
 if __name__ == "__main__":

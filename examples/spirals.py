@@ -17,18 +17,19 @@ from nn import MLP, Adam, make_spirals, train, train_test_split
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = common.parser(__doc__.splitlines()[0], steps=300).parse_args(argv)
-    folder = common.output_folder_for("spirals", args)
-    X, y = make_spirals(n=200, classes=3, noise=0.2, seed=args.seed)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_fraction=0.25, seed=args.seed)
-    model = MLP(2, [32, 32, 3], activation="relu", seed=args.seed)
-    print(model)
-    timer = common.Timer()
-    history = train(model, X_train, y_train, loss="softmax", optimizer=Adam(model.parameters(), lr=0.02),
-                    steps=args.steps, X_test=X_test, y_test=y_test,
-                    batched=not args.scalar, progress=not args.quiet)
-    return common.finish("spirals", args, folder, model, X_train, y_train, history, loss="softmax",
-                         target=0.95, seconds=timer.seconds, X_test=X_test, y_test=y_test)
+    parser = common.parser(__doc__.splitlines()[0], steps=300)
+    args = parser.parse_args(argv)
+    with common.Run("spirals", args, parser) as run:
+        X, y = make_spirals(n=200, classes=3, noise=0.2, seed=args.seed)
+        X_train, X_test, y_train, y_test = train_test_split(X, y, test_fraction=0.25, seed=args.seed)
+        model = MLP(2, [32, 32, 3], activation="relu", seed=args.seed)
+        print(model)
+        timer = common.Timer()
+        history = train(model, X_train, y_train, loss="softmax", optimizer=Adam(model.parameters(), lr=0.02),
+                        steps=args.steps, X_test=X_test, y_test=y_test,
+                        batched=not args.scalar, progress=not args.quiet, callback=run.count_step)
+        return common.finish(run, model, X_train, y_train, history, loss="softmax",
+                             target=0.95, seconds=timer.seconds, X_test=X_test, y_test=y_test)
 
 
 if __name__ == "__main__":

@@ -49,48 +49,48 @@ def forward(x1: Value, x2: Value, w1: Value, w2: Value, b: Value) -> Value:
 def main(argv: list[str] | None = None) -> int:
     parser = common.parser(__doc__.splitlines()[0], steps=0)
     args = parser.parse_args(argv)
-    folder = common.output_folder_for("trace_graph", args)
-    leaves, o = build_neuron(args.seed)
-    x1, x2, w1, w2, b = leaves
-    print(f"forward:  o = tanh({x1.data:.4g}*{w1.data:.4g} + {x2.data:.4g}*{w2.data:.4g} + {b.data:.4g})"
-          f" = {o.data:.4f}")
-    files = []
-    if folder is not None:
-        files += common.draw_graph(o, folder / "graph_before", edge_grads=False,
-                                   title="forward: every value computed, every gradient still 0")
-    o.backward()
-    print("backward: " + ", ".join(f"do/d{v.label} = {v.grad:.4f}" for v in leaves))
-    if folder is not None:
-        files += common.draw_graph(o, folder / "graph_after", edge_grads=True,
-                                   title="after o.backward(): gradients, and what each edge carries")
-    if args.steps:
-        # gradient descent on loss = o**2 over the weights and the bias: pull o towards 0
-        from tqdm import tqdm
+    with common.Run("trace_graph", args, parser) as run:
+        folder = run.folder
+        leaves, o = build_neuron(args.seed)
+        x1, x2, w1, w2, b = leaves
+        print(f"forward:  o = tanh({x1.data:.4g}*{w1.data:.4g} + {x2.data:.4g}*{w2.data:.4g} + {b.data:.4g})"
+              f" = {o.data:.4f}")
+        if folder is not None:
+            common.draw_graph(o, folder / "graph_before", edge_grads=False,
+                              title="forward: every value computed, every gradient still 0")
+        o.backward()
+        print("backward: " + ", ".join(f"do/d{v.label} = {v.grad:.4f}" for v in leaves))
+        if folder is not None:
+            common.draw_graph(o, folder / "graph_after", edge_grads=True,
+                              title="after o.backward(): gradients, and what each edge carries")
+        if args.steps:
+            # gradient descent on loss = o**2 over the weights and the bias: pull o towards 0
+            from tqdm import tqdm
 
-        parameters = [w1, w2, b]
-        bar = tqdm(range(args.steps), desc="descent", unit="step", disable=args.quiet)
-        for _ in bar:
+            parameters = [w1, w2, b]
+            bar = tqdm(range(args.steps), desc="descent", unit="step", disable=args.quiet)
+            for _ in bar:
+                o = forward(x1, x2, w1, w2, b)
+                loss = o * o
+                for p in leaves:
+                    p.grad = 0.0
+                loss.backward()
+                for p in parameters:
+                    p.data -= 0.1 * p.grad
+                bar.set_postfix(loss=f"{loss.data:.6f}", o=f"{o.data:+.4f}")
+                run.count_step()
             o = forward(x1, x2, w1, w2, b)
             loss = o * o
+            loss.label = "loss = o**2"
             for p in leaves:
                 p.grad = 0.0
             loss.backward()
-            for p in parameters:
-                p.data -= 0.1 * p.grad
-            bar.set_postfix(loss=f"{loss.data:.6f}", o=f"{o.data:+.4f}")
-        o = forward(x1, x2, w1, w2, b)
-        loss = o * o
-        loss.label = "loss = o**2"
-        for p in leaves:
-            p.grad = 0.0
-        loss.backward()
-        print(f"after {args.steps} steps of gradient descent on o**2: o = {o.data:.4f}, loss = {loss.data:.6f}")
-        if folder is not None:
-            files += common.draw_graph(loss, folder / "graph_trained", edge_grads=True,
-                                       title=f"after {args.steps} steps of gradient descent on o**2")
-    for path in files:
-        print(f"  wrote {common.relative(path)}")
-    return 0
+            print(f"after {args.steps} steps of gradient descent on o**2: "
+                  f"o = {o.data:.4f}, loss = {loss.data:.6f}")
+            if folder is not None:
+                common.draw_graph(loss, folder / "graph_trained", edge_grads=True,
+                                  title=f"after {args.steps} steps of gradient descent on o**2")
+        return 0
 
 
 if __name__ == "__main__":

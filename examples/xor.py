@@ -16,16 +16,17 @@ from nn import MLP, Adam, make_xor, train
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = common.parser(__doc__.splitlines()[0], steps=150).parse_args(argv)
-    folder = common.output_folder_for("xor", args)
-    X, y = make_xor(n=100, noise=0.1, seed=args.seed)
-    model = MLP(2, [8, 8, 1], activation="tanh", seed=args.seed)
-    print(model)
-    timer = common.Timer()
-    history = train(model, X, y, loss="bce", optimizer=Adam(model.parameters(), lr=0.05),
-                    steps=args.steps, batched=not args.scalar, progress=not args.quiet)
-    return common.finish("xor", args, folder, model, X, y, history, loss="bce", target=1.0,
-                         seconds=timer.seconds)
+    parser = common.parser(__doc__.splitlines()[0], steps=150)
+    args = parser.parse_args(argv)
+    with common.Run("xor", args, parser) as run:
+        X, y = make_xor(n=100, noise=0.1, seed=args.seed)
+        model = MLP(2, [8, 8, 1], activation="tanh", seed=args.seed)
+        print(model)
+        timer = common.Timer()
+        history = train(model, X, y, loss="bce", optimizer=Adam(model.parameters(), lr=0.05),
+                        steps=args.steps, batched=not args.scalar, progress=not args.quiet,
+                        callback=run.count_step)
+        return common.finish(run, model, X, y, history, loss="bce", target=1.0, seconds=timer.seconds)
 
 
 if __name__ == "__main__":
