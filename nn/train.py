@@ -325,7 +325,8 @@ _ADVICE = "the parameters are as they were before this step; lower the learning 
 def _warn_if_diverging(start: float, history: History, step: int) -> None:
     """One warning, the first time the loss passes 100x where it started (and 100): it is running away."""
     threshold = 100.0 * max(start, 1.0)
-    if history.loss[-1] > threshold and all(earlier <= threshold for earlier in history.loss[:-1]):
+    crossed_now = len(history.loss) == 1 or history.loss[-2] <= threshold
+    if history.loss[-1] > threshold and crossed_now:
         warnings.warn(f"train: the loss grew from {start:.4g} before step 0 to {history.loss[-1]:.4g} after "
                       f"step {step}: training is diverging; lower the learning rate", RuntimeWarning, stacklevel=3)
 
