@@ -17,10 +17,11 @@ The graph that runs is the recorded graph, so it is the graph you render.
 Speed comes from grouping, without changing the graph. Nodes are processed
 level by level (a node's level is one more than its deepest parent's), and all
 nodes of one level that apply the same operation become one numpy call over a
-block of rows. A neuron's weighted sum ``b + w1*x1 + w2*x2 + ...`` is found in
-the graph and, for all neurons reading the same inputs, evaluated as a block:
-the same multiplies and adds in the same order, so values match the scalar
-engine bit for bit, and its backward is two matrix products.
+block of rows (each operation's array form is in ``engine/array_ops.py``).
+Neurons' weighted sums (``Value.dot`` nodes) that read the same inputs become
+one block: the same multiplies and adds in the same order, so values match the
+scalar engine bit for bit, and its backward is two matrix products. Any other
+shape of sum (a chain of ``+``) replays one operation at a time, correctly.
 
 A graph whose *shape* depends on the data (a Python ``if`` on a value) cannot
 be replayed: while recording, reading ``.data`` of any Value that depends on
@@ -32,11 +33,13 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from engine import value as _value_module
-from engine.value import Value, describe_non_finite, describe_operation, topological_order
+from engine.array_ops import OperationError, operation
+from engine.value import Value, describe_non_finite, describe_operation, split_dot, topological_order
 
 __all__ = ["record", "Recording", "DataDependentGraphError"]
 
@@ -55,14 +58,17 @@ _recording_lock = threading.Lock()
 class _GuardedData:
     """Stands in for ``Value.data`` while a function is being recorded.
 
-    The engine's own operations read ``.data`` freely (they compute the
-    sample's values). Any other code that reads the value of a node that
-    depends on a placeholder could be about to branch on it, so it is refused.
+    A Python ``if`` on a value is invisible in the graph, so it would be
+    replayed the same way for every sample. It has to read ``.data`` first,
+    though, and that is what this guard watches: ``engine/value.py`` computing
+    the example's numbers may read any value, but any other code reading a
+    value that depends on an input is refused. Parameters (values that depend
+    on no input) may be read freely.
     """
 
     def __init__(self, placeholders: set[Value]) -> None:
         self.placeholders = placeholders
-        self.depends: dict[Value, bool] = {}
+        self.depends: dict[Value, bool] = {}  # memoised: the graph only grows while recording
 
     def __get__(self, node: Value | None, owner: type) -> object:
         if node is None:
@@ -80,21 +86,19 @@ class _GuardedData:
         _DATA_SLOT.__set__(node, data)
 
     def _depends_on_input(self, root: Value) -> bool:
-        depends = self.depends
+        known = self.depends
         stack = [root]
-        order = []
-        while stack:  # post-order walk without recursion; memoised across calls
-            node = stack.pop()
-            if node in depends:
-                continue
-            pending = [p for p in node.parents if p not in depends]
-            if pending:
-                stack.append(node)
-                stack.extend(pending)
-                continue
-            depends[node] = node in self.placeholders or any(depends[p] for p in node.parents)
-            order.append(node)
-        return depends[root]
+        while stack:  # parents first, without recursion
+            node = stack[-1]
+            unknown = [parent for parent in node.parents if parent not in known]
+            if node in known:
+                stack.pop()
+            elif unknown:
+                stack.extend(unknown)
+            else:
+                known[node] = node in self.placeholders or any(known[parent] for parent in node.parents)
+                stack.pop()
+        return known[root]
 
 
 def _describe(node: Value) -> str:
@@ -130,191 +134,113 @@ def record(
     return Recording(inputs, outputs)
 
 
-# --- the operations, on arrays ---------------------------------------------
-# Forward value and local derivatives side by side, as in engine/value.py.
-
-
-def _power_rule(x: np.ndarray, n: np.ndarray | float) -> np.ndarray:
-    """n * x**(n-1) with the limits at x = 0 that engine.value uses."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        grad = n * x ** (n - 1)
-    at_zero = np.where(n == 1.0, 1.0, np.where((n == 0.0) | (n > 1.0), 0.0, np.inf))
-    return np.where(x == 0.0, at_zero, grad)
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    e = np.exp(-np.abs(x))  # never overflows
-    return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def _apply(op: str, args: list[np.ndarray]) -> tuple[np.ndarray, list]:
-    """Forward value of ``op`` on ``args`` and the local derivative for each argument."""
-    if op == "+":
-        a, b = args
-        return a + b, [1.0, 1.0]
-    if op == "-":
-        a, b = args
-        return a - b, [1.0, -1.0]
-    if op == "dot":
-        k = (len(args) - 1) // 2
-        bias, weights, xs = args[0], args[1:k + 1], args[k + 1:]
-        total = np.array(bias, dtype=float, copy=True)
-        for w, x in zip(weights, xs):  # b + w1*x1 + w2*x2 ..., in engine.value's order
-            total += w * x
-        return total, [1.0, *xs, *weights]
-    if op == "sum":
-        total = np.zeros_like(args[0])
-        for term in args:  # left to right, as engine.value does
-            total += term
-        return total, [1.0] * len(args)
-    if op == "*":
-        a, b = args
-        return a * b, [b, a]
-    if op == "/":
-        a, b = args
-        if (b == 0.0).any():
-            _refuse(ZeroDivisionError, "division by zero", b == 0.0)
-        return a / b, [1.0 / b, -a / (b * b)]
-    if op == "neg":
-        (a,) = args
-        return -a, [-1.0]
-    if op == "exp":
-        (a,) = args
-        out = np.exp(a)
-        _refuse_overflow(out, a)
-        return out, [out]
-    if op == "log":
-        (a,) = args
-        if (a <= 0.0).any():  # (NaN passes: log(nan) is nan, as in the scalar engine)
-            _refuse(ValueError, "the natural log needs a positive number", a <= 0.0)
-        return np.log(a), [1.0 / a]
-    if op == "tanh":
-        (a,) = args
-        t = np.tanh(a)
-        return t, [1.0 - t * t]
-    if op == "relu":
-        (a,) = args
-        negative = a <= 0.0  # not `a > 0`, so that NaN stays NaN, as in the scalar engine
-        return np.where(negative, 0.0, a), [np.where(negative, 0.0, 1.0)]
-    if op == "sigmoid":
-        (a,) = args
-        s = _sigmoid(a)
-        return s, [s * (1.0 - s)]
-    if op == "**":
-        a, b = args
-        if (a < 0.0).any():
-            _refuse(ValueError, "a Value exponent needs a base >= 0", a < 0.0)
-        if ((a == 0.0) & (b < 0.0)).any():
-            _refuse(ZeroDivisionError, "zero cannot be raised to a negative power", (a == 0.0) & (b < 0.0))
-        out = a**b
-        _refuse_overflow(out, a)
-        log_a = np.log(np.where(a > 0.0, a, 1.0))  # log(x), taken as 0 at x = 0 as in engine.value
-        return out, [_power_rule(a, b), out * log_a]
-    if op.startswith("**"):
-        (a,) = args
-        n = float(op[2:])
-        if n < 0.0 and (a == 0.0).any():
-            _refuse(ZeroDivisionError, "zero cannot be raised to a negative power", a == 0.0)
-        if not n.is_integer() and (a < 0.0).any():
-            _refuse(ValueError, "a negative base needs an integer exponent", a < 0.0)
-        out = a**n
-        _refuse_overflow(out, a)
-        return out, [_power_rule(a, n)]
-    raise NotImplementedError(f"engine.batch cannot replay the operation {op!r}")
-
-
-class _BatchArithmeticError(Exception):
-    """An operation failed for some samples; ``cells`` marks which (node row, sample) pairs."""
-
-    def __init__(self, error: type[Exception], reason: str, cells: np.ndarray) -> None:
-        super().__init__(reason)
-        self.error, self.reason, self.cells = error, reason, cells
-
-
-def _refuse(error: type[Exception], reason: str, cells: np.ndarray) -> None:
-    """Fail as the scalar engine would; the recording turns ``cells`` into a node and a sample to name."""
-    raise _BatchArithmeticError(error, reason, cells)
-
-
-def _refuse_overflow(out: np.ndarray, base: np.ndarray) -> None:
-    """exp and ** of a finite number that became infinite: OverflowError, as in the scalar engine."""
-    overflowed = np.isinf(out) & np.isfinite(base)
-    if overflowed.any():
-        _refuse(OverflowError, "the result overflows a float", overflowed)
-
-
 # --- compiling a recorded graph into grouped steps -------------------------
+# A step computes several nodes of the same level at once, in rows of a table
+# of values (one row per node, one column per sample).
 
 
-class _WeightedSums:
-    """Neurons' sums ``b + w1*x1 + ... + wk*xk`` over the same inputs x1..xk, as one block."""
+@dataclass
+class _Rows:
+    """Rows of the value table, one per member of a step: a slice when consecutive (a view, no copy).
 
-    def __init__(self, outputs: list[Value], weights: list[list[Value]], biases: list[Value],
-                 inputs: list[Value]) -> None:
-        self.outputs, self.weights, self.biases, self.inputs = outputs, weights, biases, inputs
-
-
-class _Elementwise:
-    """One operation applied to several nodes of the same level at once."""
-
-    def __init__(self, op: str, outputs: list[Value]) -> None:
-        self.op, self.outputs = op, outputs
-
-
-def _match_weighted_sum(node: Value, users: dict[Value, int], is_scalar_leaf) -> tuple | None:
-    """If ``node`` is b + w1*x1 + ... + wk*xk, return (b, [w1..wk], [x1..xk]), else None.
-
-    The sum may be one "sum" node over (b, w1*x1, ..., wk*xk), as ``nn.Neuron``
-    builds it, or a left-to-right chain of "+" nodes, as Python's ``sum`` does.
-    Products (and partial sums) must be used by this sum only, so that they
-    need no row of their own.
+    ``repeated``: some row is listed twice (two members read the same node),
+    so gradients must be added with ``np.add.at``, which adds each one.
     """
-    if node.op == "dot":  # Value.dot: parents (b, w1..wk, x1..xk)
-        k = (len(node.parents) - 1) // 2
-        bias, weights, xs = node.parents[0], list(node.parents[1:k + 1]), list(node.parents[k + 1:])
-        if is_scalar_leaf(bias) and all(map(is_scalar_leaf, weights)) and not any(map(is_scalar_leaf, xs)):
-            return bias, weights, xs
-        return None
-    if node.op == "sum":
-        bias, products = node.parents[0], node.parents[1:]
-    elif node.op == "+":
-        products = []
-        current = node
-        while current.op == "+" and (current is node or users[current] == 1):
-            current, product = current.parents
-            products.append(product)
-        bias = current
-        products.reverse()
-    else:
-        return None
-    if not products or not is_scalar_leaf(bias):
-        return None
-    weights, xs = [], []
-    for product in products:
-        if product.op != "*" or users[product] != 1:
-            return None
-        weight, x = product.parents
-        if not is_scalar_leaf(weight) or is_scalar_leaf(x):
-            return None
-        weights.append(weight)
-        xs.append(x)
-    return bias, weights, xs
+
+    index: slice | np.ndarray
+    repeated: bool
+
+    @classmethod
+    def of(cls, rows: list[int]) -> _Rows:
+        if rows == list(range(rows[0], rows[0] + len(rows))):
+            return cls(slice(rows[0], rows[0] + len(rows)), False)
+        return cls(np.array(rows), len(set(rows)) < len(rows))
+
+    def add(self, table: np.ndarray, block: np.ndarray) -> None:
+        """table[rows] += block (a block of one column stands for every sample)."""
+        if self.repeated:
+            np.add.at(table, self.index, np.broadcast_to(block, (len(self.index), table.shape[1])))
+        else:
+            table[self.index] += block
 
 
-def _private_nodes(node: Value, match: tuple) -> list[Value]:
-    """The products and partial sums inside a matched weighted sum."""
-    if node.op == "dot":
-        return []
-    if node.op == "sum":
-        return list(node.parents[1:])
-    inner, private = node, []
-    while inner is not match[0]:
-        left, product = inner.parents
-        if inner is not node:
-            private.append(inner)
-        private.append(product)
-        inner = left
-    return private
+@dataclass
+class _DotBlock:
+    """Neurons' weighted sums ``b + w1*x1 + ... + wk*xk`` over the same inputs, as one block.
+
+    ``weights`` and ``biases`` index the recording's leaves (one row of weights
+    per neuron); ``inputs`` are the rows of x1..xk; ``out`` the neurons' rows.
+    """
+
+    outputs: list[Value]
+    out: slice
+    inputs: _Rows
+    weights: np.ndarray
+    biases: np.ndarray
+
+
+@dataclass
+class _Elementwise:
+    """One operation applied to several nodes at once; ``arguments`` are the rows of each parent position."""
+
+    outputs: list[Value]
+    out: slice
+    op: str
+    function: Callable
+    arguments: list[_Rows]
+
+
+def _parents_first(outputs: list[Value]) -> list[Value]:
+    """Every node the outputs depend on, each after its parents."""
+    return topological_order(Value.sum(outputs))[:0:-1]  # engine.value's order reversed, minus the joining sum
+
+
+def _is_dot_block_member(node: Value, parameters: set[Value]) -> bool:
+    """A neuron's sum fuses into a block when its bias and weights are parameters and its inputs are not."""
+    if node.op != "dot":
+        return False
+    bias, weights, inputs = split_dot(node)
+    return bias in parameters and all(w in parameters for w in weights) and not any(x in parameters for x in inputs)
+
+
+def _group_by_level(order: list[Value], parameters: set[Value]) -> list[list[Value]]:
+    """Nodes that can run as one step: same level (one more than the deepest parent's) and same operation.
+
+    Dot blocks group by their inputs too, since one block reads one set of inputs.
+    """
+    level: dict[Value, int] = {}
+    groups: dict[tuple, list[Value]] = {}
+    for node in order:
+        if not node.parents:
+            level[node] = 0
+            continue
+        level[node] = 1 + max(level[parent] for parent in node.parents)
+        if _is_dot_block_member(node, parameters):
+            key = (level[node], "dot block", tuple(id(x) for x in split_dot(node)[2]))
+        else:
+            key = (level[node], node.op, len(node.parents))
+        groups.setdefault(key, []).append(node)
+    return [groups[key] for key in sorted(groups, key=lambda key: key[0])]  # stable within a level
+
+
+def _make_step(members: list[Value], row: dict[Value, int], leaf_index: dict[Value, int],
+               parameters: set[Value]) -> _DotBlock | _Elementwise:
+    out = slice(row[members[0]], row[members[0]] + len(members))
+    if _is_dot_block_member(members[0], parameters):
+        parts = [split_dot(node) for node in members]
+        return _DotBlock(
+            outputs=members,
+            out=out,
+            inputs=_Rows.of([row[x] for x in parts[0][2]]),
+            weights=np.array([[leaf_index[w] for w in weights] for _, weights, _ in parts]),
+            biases=np.array([leaf_index[bias] for bias, _, _ in parts]),
+        )
+    op = members[0].op
+    function = operation(op)
+    if function is None:
+        raise NotImplementedError(f"engine.batch cannot replay the operation {op!r}")
+    arguments = [_Rows.of([row[node.parents[i]] for node in members]) for i in range(len(members[0].parents))]
+    return _Elementwise(outputs=members, out=out, op=op, function=function, arguments=arguments)
 
 
 class Recording:
@@ -323,93 +249,18 @@ class Recording:
     def __init__(self, inputs: list[Value], outputs: list[Value]) -> None:
         self.inputs = inputs
         self.outputs = outputs
-        # parents before children: engine.value's order, reversed, over a node joining all outputs
-        order = topological_order(Value.sum(outputs))[:0:-1]
-        self.nodes = order
+        self.nodes = _parents_first(outputs)
         placeholders = set(inputs)
-        self.leaves = [n for n in order if not n.parents and n not in placeholders]
-        leaf_set = set(self.leaves)
-
-        def is_scalar_leaf(node: Value) -> bool:
-            return node in leaf_set
-
-        users: dict[Value, int] = {}
-        for node in order:
-            for parent in node.parents:
-                users[parent] = users.get(parent, 0) + 1
-        for out in outputs:  # an output is used by the caller too
-            users[out] = users.get(out, 0) + 1
-
-        # 1. find neurons' weighted sums; their partial sums and products need no rows of their own
-        sums: dict[Value, tuple] = {}
-        absorbed: set[Value] = set()
-        for node in order:
-            if node.op in ("+", "sum", "dot") and node not in absorbed:
-                match = _match_weighted_sum(node, users, is_scalar_leaf)
-                if match is not None:
-                    sums[node] = match
-                    absorbed.update(_private_nodes(node, match))
-        # a partial sum absorbed after being matched itself is not a separate sum
-        for node in list(sums):
-            if node in absorbed:
-                del sums[node]
-
-        # 2. levels; then group by (level, kind, inputs or op)
-        level: dict[Value, int] = {}
-        groups: dict[tuple, list[Value]] = {}
-        for node in order:
-            if not node.parents or node in absorbed:
-                level[node] = 0
-                continue
-            if node in sums:
-                _, _, xs = sums[node]
-                level[node] = 1 + max(level[x] for x in xs)
-                key = (level[node], "sum", tuple(id(x) for x in xs))
-            else:
-                level[node] = 1 + max(level[p] for p in node.parents)
-                key = (level[node], "op", node.op, len(node.parents))
-            groups.setdefault(key, []).append(node)
-
-        self.steps: list[_WeightedSums | _Elementwise] = []
-        for key in sorted(groups, key=lambda k: k[0]):  # stable: within a level, first seen first
-            members = groups[key]
-            if key[1] == "sum":
-                parts = [sums[n] for n in members]
-                self.steps.append(_WeightedSums(members, [p[1] for p in parts], [p[0] for p in parts],
-                                                parts[0][2]))
-            else:
-                self.steps.append(_Elementwise(key[2], members))
-
-        # 3. rows: every materialised node gets a row of the value matrix, each step's outputs contiguous
-        self.row: dict[Value, int] = {}
-        for node in inputs + self.leaves:
-            self.row[node] = len(self.row)
-        self.first_step_row = len(self.row)
-        for step in self.steps:
-            for node in step.outputs:
-                self.row[node] = len(self.row)
-        self._compile_indices()
+        self.leaves = [node for node in self.nodes if not node.parents and node not in placeholders]
+        parameters = set(self.leaves)
+        groups = _group_by_level(self.nodes, parameters)
+        # every node gets a row: inputs, then leaves, then each step's outputs together
+        self.row = {node: i for i, node in enumerate(inputs + self.leaves + [n for g in groups for n in g])}
+        self.first_step_row = len(inputs) + len(self.leaves)
+        leaf_index = {leaf: i for i, leaf in enumerate(self.leaves)}
+        self.steps = [_make_step(group, self.row, leaf_index, parameters) for group in groups]
         self.values: np.ndarray | None = None
         self.grads: np.ndarray | None = None
-
-    def _compile_indices(self) -> None:
-        row = self.row
-        leaf_index = {leaf: i for i, leaf in enumerate(self.leaves)}
-        self.leaf_index = leaf_index
-        for step in self.steps:
-            start = row[step.outputs[0]]
-            step.out = slice(start, start + len(step.outputs))
-            if isinstance(step, _WeightedSums):
-                step.x_rows = _as_index([row[x] for x in step.inputs])
-                step.w_index = np.array([[leaf_index[w] for w in ws] for ws in step.weights])
-                step.b_index = np.array([leaf_index[b] for b in step.biases])
-            else:
-                step.arg_rows = []
-                step.arg_unique = []
-                for position in range(len(step.outputs[0].parents)):
-                    rows = [row[n.parents[position]] for n in step.outputs]
-                    step.arg_rows.append(_as_index(rows))
-                    step.arg_unique.append(len(set(rows)) == len(rows))
 
     def __repr__(self) -> str:
         return (f"Recording({len(self.inputs)} inputs, {len(self.outputs)} outputs, {len(self.nodes)} nodes "
@@ -426,42 +277,41 @@ class Recording:
         values = np.empty((len(self.row), n))
         for i, column in enumerate(columns):
             values[i] = column
-        leaf_data = np.fromiter((leaf.data for leaf in self.leaves), float, len(self.leaves))
-        values[len(self.inputs):self.first_step_row] = leaf_data[:, None]
-        self.leaf_data = leaf_data
-        self.values = self.grads = None  # a failed forward leaves nothing stale behind
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            self._run_forward(values, leaf_data, n)
+        self.leaf_data = np.fromiter((leaf.data for leaf in self.leaves), float, len(self.leaves))
+        values[len(self.inputs):self.first_step_row] = self.leaf_data[:, None]
+        try:
+            with np.errstate(all="ignore"):  # NaN and inf pass as IEEE floats; failures are raised by array_ops
+                for step in self.steps:
+                    values[step.out] = self._forward_step(step, values)
+        except BaseException:
+            self.values = self.grads = None  # nothing stale is left for backward or value_of
+            raise
         self.values = values
         return [values[self.row[out]].copy() for out in self.outputs]
 
-    def _run_forward(self, values: np.ndarray, leaf_data: np.ndarray, n: int) -> None:
-        for step in self.steps:
-            if isinstance(step, _WeightedSums):
-                weights = leaf_data[step.w_index]
-                total = np.repeat(leaf_data[step.b_index][:, None], n, axis=1)
-                inputs = values[step.x_rows]
-                for j in range(weights.shape[1]):  # b + w1*x1 + w2*x2 ... in the scalar engine's order
-                    total += weights[:, j:j + 1] * inputs[j]
-                values[step.out] = total
-            else:
-                try:
-                    out, _ = _apply(step.op, [values[rows] for rows in step.arg_rows])
-                except _BatchArithmeticError as failure:
-                    raise failure.error(self._name_failure(step, values, failure)) from None
-                values[step.out] = out
+    def _forward_step(self, step: _DotBlock | _Elementwise, values: np.ndarray) -> np.ndarray:
+        if isinstance(step, _DotBlock):
+            weights = self.leaf_data[step.weights]
+            total = np.repeat(self.leaf_data[step.biases][:, None], values.shape[1], axis=1)
+            inputs = values[step.inputs.index]
+            for j in range(weights.shape[1]):  # b + w1*x1 + w2*x2 ... in the scalar engine's order
+                total += weights[:, j:j + 1] * inputs[j]
+            return total
+        try:
+            out, _ = step.function(*(values[rows.index] for rows in step.arguments))
+        except OperationError as failure:
+            raise failure.error(self._name_failure(step, values, failure)) from None
+        return out
 
-    def _name_failure(self, step: _Elementwise, values: np.ndarray, failure: _BatchArithmeticError) -> str:
+    def _name_failure(self, step: _Elementwise, values: np.ndarray, failure: OperationError) -> str:
         """``sample 7: exp(712.4) at L2.N3: the result overflows a float``: the first sample and node that failed."""
-        cells = np.broadcast_to(failure.cells, (len(step.outputs), values.shape[1]))
-        sample, row = np.argwhere(cells.T)[0]  # the first sample, then its first failing node
+        failed = np.broadcast_to(failure.failed, (len(step.outputs), values.shape[1]))
+        sample, row = np.argwhere(failed.T)[0]  # the first sample, then its first failing node
         node = step.outputs[row]
         return f"sample {sample}: {describe_operation(node, self._operands(values, node, sample))}: {failure.reason}"
 
-    def _operands(self, values: np.ndarray, node: Value, sample: int) -> list[float] | None:
-        """The numbers ``node`` read in one sample (None inside a neuron's sum, whose products have no rows)."""
-        if not all(parent in self.row for parent in node.parents):
-            return None
+    def _operands(self, values: np.ndarray, node: Value, sample: int) -> list[float]:
+        """The numbers ``node`` read in one sample."""
         return [float(values[self.row[parent], sample]) for parent in node.parents]
 
     def backward(
@@ -474,43 +324,36 @@ class Recording:
         each input column, per sample.
         """
         values = self._checked(self.values, "forward")
-        n = values.shape[1]
         grads = np.zeros_like(values)
         if output_grads is None:
             output_grads = [1.0] * len(self.outputs)
         if len(output_grads) != len(self.outputs):
             raise ValueError(f"backward: expected {len(self.outputs)} output gradients, got {len(output_grads)}")
         for out, g in zip(self.outputs, output_grads):
-            grads[self.row[out]] += np.broadcast_to(np.asarray(g, dtype=float), (n,))
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            leaf_grads = self._run_backward(values, grads)
+            grads[self.row[out]] += np.broadcast_to(np.asarray(g, dtype=float), (values.shape[1],))
+        leaf_grads = np.zeros(len(self.leaves))
+        with np.errstate(all="ignore"):
+            for step in reversed(self.steps):
+                self._backward_step(step, values, grads, leaf_grads)
+        leaf_grads += grads[len(self.inputs):self.first_step_row].sum(axis=1)
         if update_leaves:
             for leaf, g in zip(self.leaves, leaf_grads.tolist()):
                 leaf.grad += g
         self.grads = grads
         return [grads[i].copy() for i in range(len(self.inputs))]
 
-    def _run_backward(self, values: np.ndarray, grads: np.ndarray) -> np.ndarray:
-        leaf_data = self.leaf_data
-        leaf_grads = np.zeros(len(self.leaves))
-        for step in reversed(self.steps):
-            g_out = grads[step.out]
-            if isinstance(step, _WeightedSums):
-                weights = leaf_data[step.w_index]
-                inputs = values[step.x_rows]
-                _scatter_add(grads, step.x_rows, weights.T @ g_out)
-                np.add.at(leaf_grads, step.w_index, g_out @ inputs.T)
-                np.add.at(leaf_grads, step.b_index, g_out.sum(axis=1))
-            else:
-                _, local_grads = _apply(step.op, [values[rows] for rows in step.arg_rows])
-                for rows, unique, local in zip(step.arg_rows, step.arg_unique, local_grads):
-                    contribution = g_out * local
-                    if unique:
-                        grads[rows] += contribution
-                    else:
-                        np.add.at(grads, rows, np.broadcast_to(contribution, g_out.shape))
-        leaf_grads += grads[len(self.inputs):self.first_step_row].sum(axis=1)
-        return leaf_grads
+    def _backward_step(self, step: _DotBlock | _Elementwise, values: np.ndarray, grads: np.ndarray,
+                       leaf_grads: np.ndarray) -> None:
+        """The chain rule for one step: add its outputs' gradients, times the local derivatives, to its parents."""
+        g_out = grads[step.out]
+        if isinstance(step, _DotBlock):  # d/dx = w, d/dw = x, d/db = 1, as matrix products over the batch
+            step.inputs.add(grads, self.leaf_data[step.weights].T @ g_out)
+            np.add.at(leaf_grads, step.weights, g_out @ values[step.inputs.index].T)
+            np.add.at(leaf_grads, step.biases, g_out.sum(axis=1))
+            return
+        _, local_grads = step.function(*(values[rows.index] for rows in step.arguments))
+        for rows, local_grad in zip(step.arguments, local_grads):
+            rows.add(grads, g_out * local_grad)
 
     def explain_non_finite(self) -> str:
         """After forward: where the values first stopped being finite, as the scalar engine would say it.
@@ -567,20 +410,5 @@ class Recording:
     def _lookup(self, table: np.ndarray | None, node: Value, call: str) -> np.ndarray:
         table = self._checked(table, call)
         if node not in self.row:
-            raise KeyError(f"{_describe(node)} has no row of its own in this recording (it is part of a "
-                           "neuron's weighted sum, or not in the graph)")
+            raise KeyError(f"{_describe(node)} is not in this recording's graph")
         return table[self.row[node]]
-
-
-def _as_index(rows: list[int]) -> slice | np.ndarray:
-    """A slice when the rows are consecutive (a view, no copy), else an index array."""
-    if rows == list(range(rows[0], rows[0] + len(rows))):
-        return slice(rows[0], rows[0] + len(rows))
-    return np.array(rows)
-
-
-def _scatter_add(table: np.ndarray, rows: slice | np.ndarray, block: np.ndarray) -> None:
-    if isinstance(rows, slice) or len(set(rows.tolist())) == len(rows):
-        table[rows] += block
-    else:
-        np.add.at(table, rows, block)

@@ -37,68 +37,13 @@ from collections.abc import Iterable, Sequence
 __all__ = [
     "Value",
     "topological_order",
+    "split_dot",
     "first_non_finite",
     "explain_non_finite",
     "explain_non_finite_grad",
     "describe_non_finite",
     "describe_operation",
 ]
-
-
-def _as_float(data: object, operation: str) -> float:
-    """Return ``data`` as a float, or raise TypeError naming ``operation``."""
-    if type(data) is int or isinstance(data, numbers.Real):  # int first: the ABC test is slow
-        try:
-            return float(data)  # float, bool, Fraction, numpy scalars
-        except OverflowError:
-            digits = len(str(int(data)))
-            raise OverflowError(f"{operation}: a number of {digits} digits is too large for a float "
-                                "(at most about 1.8e308)") from None
-    hint = ""
-    if hasattr(data, "__len__") and not isinstance(data, str):  # a list or a numpy array
-        hint = "; a Value holds one number: make one Value per element, or replay a graph over arrays (engine.batch)"
-    raise TypeError(
-        f"{operation}: expected a real number (int or float), got {data!r} "
-        f"of type {type(data).__name__}{hint}"
-    )
-
-
-def _power_rule(base: float, exponent: float) -> float:
-    """d/dx x**n = n * x**(n-1), with its limits at x = 0 spelled out."""
-    if base != 0.0:
-        try:
-            return exponent * base ** (exponent - 1)
-        except OverflowError:  # the slope is too steep for a float, as at 1e-200 ** -1
-            return math.copysign(math.inf, exponent * (base if (exponent - 1) % 2 == 1 else 1.0))
-    if exponent == 1.0:
-        return 1.0
-    if exponent == 0.0 or exponent > 1.0:
-        return 0.0
-    return math.inf  # 0 < n < 1: the curve is vertical at 0 (PyTorch says inf too)
-
-
-def _checked_power(base: float, exponent: float, text: str) -> float:
-    try:
-        return base**exponent
-    except OverflowError:
-        raise OverflowError(f"{text} overflows a float") from None
-
-
-def _at(node: Value) -> str:
-    """" at LABEL" for a labelled node, so an error can say where in a network it happened."""
-    return f" at {node.label}" if node.label else ""
-
-
-def _refuse_non_text(label: object, op: object) -> None:
-    for name, text in (("label", label), ("op", op)):
-        if type(text) is not str:
-            raise TypeError(f"Value({name}={text!r}): {name} must be text (a str), got {type(text).__name__}")
-
-
-def _refuse_non_values(weights: Sequence[object], bias: object) -> None:
-    for name, item in [("bias", bias), *((f"weights[{i}]", w) for i, w in enumerate(weights))]:
-        if not isinstance(item, Value):
-            raise TypeError(f"Value.dot: {name} must be a Value (a parameter), got {item!r}")
 
 
 class Value:
@@ -245,8 +190,8 @@ class Value:
         """A neuron's weighted sum b + w1*x1 + ... + wn*xn as one node.
 
         The same number as the chain of n products and n sums, in one node
-        whose parents are (b, w1, ..., wn, x1, ..., xn): ten times fewer nodes
-        for a network to build and walk back through.
+        whose parents are (b, w1, ..., wn, x1, ..., xn) (``split_dot`` takes
+        them apart): ten times fewer nodes for a network to build and walk back through.
         """
         if len(weights) != len(inputs):
             raise ValueError(f"Value.dot: {len(weights)} weights but {len(inputs)} inputs")
@@ -339,19 +284,10 @@ class Value:
                 node.grad = 0.0
         self.grad += 1.0  # d self / d self
         # The chain rule, once per edge, each node after every node that uses it.
-        # Most nodes have one or two parents; unpacking those is twice as fast as zip.
         for node in order:
-            parents = node.parents
-            if len(parents) == 2:
-                (a, b), (da, db), grad = parents, node.local_grads, node.grad
-                a.grad += da * grad
-                b.grad += db * grad
-            elif len(parents) == 1:
-                parents[0].grad += node.local_grads[0] * node.grad
-            else:
-                grad = node.grad
-                for parent, local_grad in zip(parents, node.local_grads):
-                    parent.grad += local_grad * grad
+            grad = node.grad
+            for parent, local_grad in zip(node.parents, node.local_grads):
+                parent.grad += local_grad * grad
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -381,6 +317,78 @@ def topological_order(root: Value) -> list[Value]:
             parent_iterators.pop()
     order.reverse()
     return order
+
+
+def split_dot(node: Value) -> tuple[Value, tuple[Value, ...], tuple[Value, ...]]:
+    """A ``dot`` node's parents as (bias, weights, inputs).
+
+    ``Value.dot`` stores them in one tuple, (b, w1, ..., wn, x1, ..., xn), so
+    that backward treats a dot node like any other; this is the one place
+    that knows how to take that tuple apart.
+    """
+    if node.op != "dot":
+        raise ValueError(f"split_dot: expected a node made by Value.dot, got op {node.op!r}")
+    n = (len(node.parents) - 1) // 2
+    return node.parents[0], node.parents[1:n + 1], node.parents[n + 1:]
+
+
+# --- the numeric edge cases the operations above hand off -----------------------
+
+
+def _as_float(data: object, operation: str) -> float:
+    """Return ``data`` as a float, or raise TypeError naming ``operation``."""
+    if type(data) is int or isinstance(data, numbers.Real):  # int first: the ABC test is slow
+        try:
+            return float(data)  # float, bool, Fraction, numpy scalars
+        except OverflowError:
+            digits = len(str(int(data)))
+            raise OverflowError(f"{operation}: a number of {digits} digits is too large for a float "
+                                "(at most about 1.8e308)") from None
+    hint = ""
+    if hasattr(data, "__len__") and not isinstance(data, str):  # a list or a numpy array
+        hint = "; a Value holds one number: make one Value per element, or replay a graph over arrays (engine.batch)"
+    raise TypeError(
+        f"{operation}: expected a real number (int or float), got {data!r} "
+        f"of type {type(data).__name__}{hint}"
+    )
+
+
+def _power_rule(base: float, exponent: float) -> float:
+    """d/dx x**n = n * x**(n-1), with its limits at x = 0 spelled out."""
+    if base != 0.0:
+        try:
+            return exponent * base ** (exponent - 1)
+        except OverflowError:  # the slope is too steep for a float, as at 1e-200 ** -1
+            return math.copysign(math.inf, exponent * (base if (exponent - 1) % 2 == 1 else 1.0))
+    if exponent == 1.0:
+        return 1.0
+    if exponent == 0.0 or exponent > 1.0:
+        return 0.0
+    return math.inf  # 0 < n < 1: the curve is vertical at 0 (PyTorch says inf too)
+
+
+def _checked_power(base: float, exponent: float, text: str) -> float:
+    try:
+        return base**exponent
+    except OverflowError:
+        raise OverflowError(f"{text} overflows a float") from None
+
+
+def _at(node: Value) -> str:
+    """" at LABEL" for a labelled node, so an error can say where in a network it happened."""
+    return f" at {node.label}" if node.label else ""
+
+
+def _refuse_non_text(label: object, op: object) -> None:
+    for name, text in (("label", label), ("op", op)):
+        if type(text) is not str:
+            raise TypeError(f"Value({name}={text!r}): {name} must be text (a str), got {type(text).__name__}")
+
+
+def _refuse_non_values(weights: Sequence[object], bias: object) -> None:
+    for name, item in [("bias", bias), *((f"weights[{i}]", w) for i, w in enumerate(weights))]:
+        if not isinstance(item, Value):
+            raise TypeError(f"Value.dot: {name} must be a Value (a parameter), got {item!r}")
 
 
 # --- where a graph stopped being finite --------------------------------------

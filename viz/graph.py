@@ -56,6 +56,7 @@ from pathlib import Path
 import graphviz
 
 from engine import Value, topological_order
+from engine.value import split_dot
 
 __all__ = [
     "COLORS",
@@ -290,7 +291,7 @@ def _operand_names(node: Value) -> tuple[str, ...] | None:
     if node.op == "**":
         return ("x", "y")
     if node.op == "dot":
-        n = (len(node.parents) - 1) // 2
+        n = len(split_dot(node)[1])
         return ("b", *(f"w{i + 1}" for i in range(n)), *(f"x{i + 1}" for i in range(n)))
     return None
 
