@@ -22,6 +22,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from engine.value import split_dot
+
 __all__ = ["OPERATIONS", "OperationError", "operation"]
 
 
@@ -102,9 +104,7 @@ def _sum(*terms):
 
 
 def _dot(*parents):
-    # the parents are (b, w1..wn, x1..xn), as Value.dot stores them (see engine.value.split_dot)
-    n = (len(parents) - 1) // 2
-    bias, weights, inputs = parents[0], parents[1:n + 1], parents[n + 1:]
+    bias, weights, inputs = split_dot(parents)
     total = bias
     for w, x in zip(weights, inputs):  # b + w1*x1 + w2*x2 ..., value.py's order and rounding
         total = total + w * x

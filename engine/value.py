@@ -319,17 +319,20 @@ def topological_order(root: Value) -> list[Value]:
     return order
 
 
-def split_dot(node: Value) -> tuple[Value, tuple[Value, ...], tuple[Value, ...]]:
-    """A ``dot`` node's parents as (bias, weights, inputs).
+def split_dot(dot: Value | Sequence) -> tuple:
+    """A ``dot`` node's parents as (bias, weights, inputs); or the same split of their numbers.
 
     ``Value.dot`` stores them in one tuple, (b, w1, ..., wn, x1, ..., xn), so
     that backward treats a dot node like any other; this is the one place
-    that knows how to take that tuple apart.
+    that knows how to take that tuple apart. ``dot`` is the node, or a
+    sequence laid out like its parents (the replay passes their values).
     """
-    if node.op != "dot":
-        raise ValueError(f"split_dot: expected a node made by Value.dot, got op {node.op!r}")
-    n = (len(node.parents) - 1) // 2
-    return node.parents[0], node.parents[1:n + 1], node.parents[n + 1:]
+    if isinstance(dot, Value):
+        if dot.op != "dot":
+            raise ValueError(f"split_dot: expected a node made by Value.dot, got op {dot.op!r}")
+        dot = dot.parents
+    n = (len(dot) - 1) // 2
+    return dot[0], dot[1:n + 1], dot[n + 1:]
 
 
 # --- the numeric edge cases the operations above hand off -----------------------
