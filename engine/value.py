@@ -284,6 +284,9 @@ class Value:
                 node.grad = 0.0
         self.grad += 1.0  # d self / d self
         # The chain rule, once per edge, each node after every node that uses it.
+        # (Unrolling one- and two-parent nodes into branches of their own measured
+        # 1.03x on the moons step's backward and 1.06-1.18x on a 700,000-node chain:
+        # too little to pay for three copies of this line.)
         for node in order:
             grad = node.grad
             for parent, local_grad in zip(node.parents, node.local_grads):
