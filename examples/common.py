@@ -238,15 +238,22 @@ def draw_graph(root, stem: Path, **options) -> list[Path]:
         return [stem.with_suffix(".dot")]
 
 
-def sample_graph(model, X, y, loss: str):
-    """The loss of the one training point the trained model finds hardest, after backward."""
-    from viz.report import hardest_point, sample_loss
+def point_graph(model, x, label: int, loss: str):
+    """One point's loss, after backward: the model's grads hold that point's gradients alone."""
+    from nn.evaluate import sample_loss
 
-    index = hardest_point(model, X, y, loss)
-    value, _ = sample_loss(model, X[index], int(y[index]), loss)
+    value = sample_loss(model, x, label, loss)
     model.zero_grad()
     value.backward()
     return value
+
+
+def sample_graph(model, X, y, loss: str):
+    """The loss of the one training point the trained model finds hardest, after backward."""
+    from nn.evaluate import hardest_point
+
+    index = hardest_point(model, X, y, loss)
+    return point_graph(model, X[index], int(y[index]), loss)
 
 
 def write_pictures(folder: Path, model, X, y, history, loss: str, title: str,

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import common  # first: puts the project on sys.path for source checkouts
 
-from engine import Value
-from nn import MLP, Adam, hinge, make_moons, train
+from nn import MLP, Adam, make_moons, train
 
 
 class Story:
@@ -46,16 +45,6 @@ class Story:
     def save(self) -> None:
         if self.folder is not None:
             (self.folder / "story.md").write_text("\n".join(self.lines))
-
-
-def one_point_graph(model: MLP, point, label: int) -> Value:
-    """The hinge loss of one point, after backward: the graph of one prediction."""
-    inputs = [Value(float(v), label=f"x{i + 1}") for i, v in enumerate(point)]
-    loss = hinge(model(inputs), 2 * label - 1)
-    loss.label = "loss"
-    model.zero_grad()
-    loss.backward()
-    return loss
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
                           "Its decision regions before training: no relation to the data yet")
 
         story.chapter("2. One prediction, its loss, and the error flowing back")
-        loss = one_point_graph(model, point, label)
+        loss = common.point_graph(model, point, label, "hinge")
         story.say(f"The hinge loss max(0, 1 - y*score) for this point is {loss.data:.3f}. "
                   "loss.backward() walks the graph from the loss back to the inputs, multiplying local "
                   "derivatives along the way (the chain rule), and leaves in every weight's .grad how "
@@ -118,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
                           "Loss and accuracy at every step")
 
         story.chapter("4. The trained network")
-        loss = one_point_graph(model, point, label)
+        loss = common.point_graph(model, point, label, "hinge")
         story.say(f"The same point now scores {model(list(point)).data:+.3f} and its loss is {loss.data:.4f}: "
                   "with a margin of at least 1 on the right side, the hinge loss is 0 and sends no "
                   "gradient back at all.")

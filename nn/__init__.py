@@ -1,11 +1,11 @@
 """Neural networks on top of the engine: modules, losses, optimizers, datasets, saving.
 
 ``nn.module`` builds neurons, layers and MLPs from engine Values; ``nn.losses``
-turns their outputs into one Value to call ``backward`` on; ``nn.optim`` steps
-the parameters; ``nn.data`` generates small 2-D datasets with numpy; and
-``nn.serialize`` saves and loads parameters as JSON; ``nn.train`` runs the
-training loop and ``nn.evaluate`` evaluates a model over many points at once. This file only gathers the
-public names.
+turns their outputs into one Value to call ``backward`` on (``LOSSES`` has one
+record per loss); ``nn.optim`` steps the parameters; ``nn.data`` generates
+small 2-D datasets with numpy; ``nn.serialize`` saves and loads parameters as
+JSON; ``nn.train`` runs the training loop and ``nn.evaluate`` evaluates a
+model over many points at once. This file only gathers the public names.
 """
 
 from nn.data import (
@@ -18,8 +18,9 @@ from nn.data import (
     make_xor,
     train_test_split,
 )
-from nn.evaluate import classify, input_gradients, layer_outputs, predict
+from nn.evaluate import classify, hardest_point, input_gradients, layer_outputs, predict
 from nn.losses import (
+    LOSSES,
     PER_SAMPLE_LOSSES,
     bce_with_logits_loss,
     binary_cross_entropy,
@@ -40,6 +41,7 @@ from nn.train import History, train
 __all__ = [
     "DATASETS",
     "History",
+    "LOSSES",
     "MLP",
     "PER_SAMPLE_LOSSES",
     "SGD",
@@ -50,6 +52,7 @@ __all__ = [
     "bce_with_logits_loss",
     "classify",
     "binary_cross_entropy",
+    "hardest_point",
     "hinge",
     "hinge_loss",
     "input_gradients",

@@ -1,7 +1,8 @@
-"""Evaluate a model on many points at once: outputs, hidden activations, input gradients.
+"""Evaluate a model on many points at once: outputs, hidden activations, input gradients, losses.
 
 These are what pictures need (a decision boundary over a 200x200 grid, the
-output of every hidden neuron over the input plane, a saliency map). Each one
+output of every hidden neuron over the input plane, a saliency map, the
+training point with the largest loss), and what training measures. Each one
 records the model's per-sample graph once with ``engine.batch.record`` and
 replays it over all points with numpy; ``batched=False`` runs the scalar engine
 point by point instead, which gives the same numbers much more slowly.
@@ -15,9 +16,11 @@ import numpy as np
 
 from engine import Value
 from engine.batch import Recording, record
+from nn.losses import Loss, default_loss, find_loss
 from nn.module import MLP
 
-__all__ = ["predict", "layer_outputs", "input_gradients", "classify", "layer_index", "as_points"]
+__all__ = ["predict", "layer_outputs", "input_gradients", "classify", "layer_index", "as_points",
+           "loss_recording", "loss_and_outputs", "hardest_point", "sample_loss"]
 
 # One recording per model and kind, reused while the model lives. Parameters
 # are read afresh at every replay, so training between calls is fine.
@@ -82,9 +85,7 @@ def predict(model: MLP, X: np.ndarray, batched: bool = True) -> np.ndarray:
 def classify(model: MLP, X: np.ndarray, batched: bool = True) -> np.ndarray:
     """Predicted class labels: score > 0 for one output, the largest logit for several."""
     scores = predict(model, X, batched=batched)
-    if scores.shape[1] == 1:
-        return (scores[:, 0] > 0).astype(np.int64)
-    return np.argmax(scores, axis=1)
+    return default_loss(scores.shape[1]).predict(scores)
 
 
 def layer_index(model: MLP, layer: int, neuron: int) -> int:
@@ -109,3 +110,37 @@ def input_gradients(model: MLP, X: np.ndarray, layer: int = -1, neuron: int = 0)
     seeds = [0.0] * len(recording.outputs)
     seeds[position] = 1.0
     return np.stack(recording.backward(seeds, update_leaves=False), axis=1)
+
+
+# --- losses ------------------------------------------------------------------
+
+
+def loss_and_outputs(model: MLP, loss: Loss, inputs: list, targets: list) -> list[Value]:
+    """One sample's graph: its loss, then the model's outputs."""
+    output = model(inputs)
+    outputs = output if isinstance(output, list) else [output]
+    return [loss.sample(output, targets), *outputs]
+
+
+def loss_recording(model: MLP, loss: Loss) -> Recording:
+    """``loss_and_outputs`` recorded once, to replay over columns x1..xn, then the target columns t1..tk."""
+    nin, example_targets = model.nin, loss.sample_targets(1, model.sizes[-1])
+    example = [0.0] * nin + example_targets
+    names = [f"x{i + 1}" for i in range(nin)] + [f"t{k + 1}" for k in range(len(example_targets))]
+    return record(lambda *xs: loss_and_outputs(model, loss, list(xs[:nin]), list(xs[nin:])), example, names)
+
+
+def hardest_point(model: MLP, X: np.ndarray, y: np.ndarray, loss: str = "hinge") -> int:
+    """The index of the point with the largest loss (one replay): its graph has gradients worth looking at."""
+    X, found = as_points(X, model.nin, caller="hardest_point"), find_loss(loss, "hardest_point")
+    columns = loss_recording(model, found).forward(list(X.T) + found.targets(np.asarray(y), model.sizes[-1]))
+    return int(np.argmax(columns[0]))
+
+
+def sample_loss(model: MLP, x: np.ndarray, label: int, loss: str = "hinge") -> Value:
+    """The scalar graph of one point's loss, labelled for a picture: inputs "x1", "x2", ..., root "loss"."""
+    found = find_loss(loss, "sample_loss")
+    inputs = [Value(float(v), label=f"x{i + 1}") for i, v in enumerate(x)]
+    value = loss_and_outputs(model, found, inputs, found.sample_targets(label, model.sizes[-1]))[0]
+    value.label = "loss"
+    return value

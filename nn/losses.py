@@ -10,6 +10,9 @@ use ``relu`` where a textbook would write ``max`` or ``abs``.
 Targets and labels may be plain numbers (checked at once) or Values, such as
 the placeholders ``engine.batch`` feeds a recorded graph (not checked, since
 their numbers arrive only at replay).
+
+``LOSSES`` holds one ``Loss`` record per name ``train(loss=...)`` takes; training,
+evaluation, the report and the demos all look a loss up there.
 """
 
 from __future__ import annotations
@@ -17,13 +20,21 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
 
 from engine import Value
 
 __all__ = [
+    "LOSSES",
+    "LOSS_NAMES",
+    "Loss",
     "PER_SAMPLE_LOSSES",
     "bce_with_logits_loss",
     "binary_cross_entropy",
+    "default_loss",
+    "find_loss",
     "hinge",
     "hinge_loss",
     "l2_penalty",
@@ -222,7 +233,11 @@ def softmax_cross_entropy_loss(
 
 
 def l2_penalty(parameters: Sequence[Value], alpha: float) -> Value:
-    """alpha * sum_i p_i**2: weight decay written as a loss term (its gradient is 2*alpha*p)."""
+    """alpha * sum_i p_i**2: the L2 penalty as a term of the graph, for a training loop of your own.
+
+    Its gradient is 2*alpha*p, exactly what an optimizer's ``weight_decay`` of
+    2*alpha adds to every gradient; ``train(l2=...)`` takes that cheaper road.
+    """
     if not isinstance(alpha, numbers.Real):
         raise TypeError(f"l2_penalty: alpha must be a number, got {alpha!r}")
     if not alpha >= 0.0:
@@ -233,10 +248,72 @@ def l2_penalty(parameters: Sequence[Value], alpha: float) -> Value:
     return float(alpha) * Value.sum(squares)
 
 
-# The per-sample losses by name, as a training loop looks them up.
-PER_SAMPLE_LOSSES: dict[str, Callable[..., Value]] = {
-    "mse": squared_error,
-    "hinge": hinge,
-    "bce": binary_cross_entropy,
-    "softmax": softmax_cross_entropy,
-}
+# --- the losses by name ------------------------------------------------------
+
+
+def _plus_minus_one(labels: np.ndarray, outputs: int) -> list[np.ndarray]:
+    return [2.0 * labels - 1.0]  # classes {0, 1} -> targets {-1, +1}
+
+
+def _zero_one(labels: np.ndarray, outputs: int) -> list[np.ndarray]:
+    return [labels.astype(float)]
+
+
+def _one_hot(labels: np.ndarray, outputs: int) -> list[np.ndarray]:
+    return [(labels == k).astype(float) for k in range(outputs)]
+
+
+@dataclass(frozen=True)
+class Loss:
+    """One loss, as ``LOSSES`` keeps it for training, evaluation, the report and the demos.
+
+    ``function`` is the per-sample graph; ``targets(labels, outputs)`` turns class labels into the
+    target columns it reads; ``per_class``: one output per class (the largest wins), not one score.
+    """
+
+    name: str  # as train(loss=...) takes it
+    title: str  # in words, for pictures
+    function: Callable[..., Value]
+    targets: Callable[[np.ndarray, int], list[np.ndarray]]
+    per_class: bool = False
+
+    def sample(self, output: Value | list[Value], targets: Sequence[Value | Number]) -> Value:
+        """The loss of one sample: the model's output and that sample's entry of each target column."""
+        return self.function(output, list(targets)) if self.per_class else self.function(output, targets[0])
+
+    def sample_targets(self, label: int, outputs: int) -> list[float]:
+        """The targets of one sample of class ``label``."""
+        return [float(column[0]) for column in self.targets(np.array([label]), outputs)]
+
+    def predict(self, scores: np.ndarray) -> np.ndarray:
+        """Class labels from the model's outputs, shape (n, outputs)."""
+        return np.argmax(scores, axis=1) if self.per_class else (scores[:, 0] > 0).astype(np.int64)
+
+    def classes(self, outputs: int, caller: str) -> int:
+        """How many classes a model with ``outputs`` outputs tells apart; ValueError if it does not fit."""
+        if not (outputs >= 2 if self.per_class else outputs == 1):
+            needed = "one output per class" if self.per_class else "one output"
+            raise ValueError(f"{caller}: the {self.name} loss needs a model with {needed}, this one has {outputs}")
+        return outputs if self.per_class else 2
+
+
+LOSSES: dict[str, Loss] = {loss.name: loss for loss in (
+    Loss("hinge", "hinge loss max(0, 1 - y*score)", hinge, _plus_minus_one),
+    Loss("mse", "squared error (score - y)**2", squared_error, _plus_minus_one),
+    Loss("bce", "binary cross-entropy on the logit", binary_cross_entropy, _zero_one),
+    Loss("softmax", "softmax cross-entropy", softmax_cross_entropy, _one_hot, per_class=True),
+)}
+LOSS_NAMES = tuple(LOSSES)
+PER_SAMPLE_LOSSES: dict[str, Callable[..., Value]] = {name: loss.function for name, loss in LOSSES.items()}
+
+
+def find_loss(name: str, caller: str) -> Loss:
+    """``LOSSES[name]``, or a ValueError from ``caller`` that lists the names."""
+    if name not in LOSSES:
+        raise ValueError(f"{caller}: unknown loss {name!r}; choose one of {', '.join(LOSS_NAMES)}")
+    return LOSSES[name]
+
+
+def default_loss(outputs: int) -> Loss:
+    """micrograd's hinge for a model with one output, softmax cross-entropy for one output per class."""
+    return LOSSES["softmax" if outputs > 1 else "hinge"]

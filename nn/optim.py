@@ -5,7 +5,9 @@ A training step is ``optimizer.zero_grad()``, ``loss.backward()``,
 ``torch.optim.Adam`` update for update (same formulas, same defaults), so what
 you learn here carries over. Their state is plain lists of floats, one entry per
 parameter, so it can be printed and read. ``lr`` is a public attribute: a
-learning-rate schedule may assign it between steps.
+learning-rate schedule may assign it between steps. ``weight_decay`` adds
+weight_decay * p to each gradient, the gradient of an L2 penalty
+(weight_decay / 2) * sum(p**2): it is how ``train(l2=...)`` applies its penalty.
 """
 
 from __future__ import annotations

@@ -273,6 +273,29 @@ def test_per_sample_losses_are_found_by_name() -> None:
     }
 
 
+@pytest.mark.parametrize("name, expected", [
+    ("hinge", [[-1.0, 1.0, 1.0]]),
+    ("mse", [[-1.0, 1.0, 1.0]]),
+    ("bce", [[0.0, 1.0, 1.0]]),
+    ("softmax", [[1.0, 0.0, 0.0], [0.0, 1.0, 1.0], [0.0, 0.0, 0.0]]),
+])
+def test_each_loss_turns_class_labels_into_its_targets(name: str, expected: list[list[float]]) -> None:
+    columns = losses.LOSSES[name].targets(np.array([0, 1, 1]), 3)
+    assert [column.tolist() for column in columns] == expected
+
+
+def test_scores_become_classes_by_sign_or_by_the_largest_logit() -> None:
+    assert losses.LOSSES["bce"].predict(np.array([[-0.5], [0.0], [2.0]])).tolist() == [0, 0, 1]
+    assert losses.LOSSES["softmax"].predict(np.array([[0.1, 3.0, -1.0], [2.0, 0.0, 1.0]])).tolist() == [1, 0]
+
+
+def test_loss_names_are_the_keys_of_the_records() -> None:
+    assert losses.LOSS_NAMES == ("hinge", "mse", "bce", "softmax")
+    assert all(losses.LOSSES[name].name == name for name in losses.LOSS_NAMES)
+    with pytest.raises(ValueError, match="unknown loss 'nope'; choose one of hinge, mse, bce, softmax"):
+        losses.find_loss("nope", "train")
+
+
 # --- the PyTorch cross-check ----------------------------------------------------------
 
 

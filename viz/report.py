@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import base64
 import html
-import inspect
 import io
 import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,34 +26,18 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from engine import Value
-from nn.evaluate import classify, predict
-from nn.losses import binary_cross_entropy, hinge, softmax_cross_entropy, squared_error
+from nn.evaluate import classify, hardest_point, sample_loss
+from nn.losses import default_loss, find_loss
 from nn.module import MLP
 from nn.train import History
 from viz.features import plot_excitation, saliency_map
+from viz.graph import GraphvizNotFound, draw_dot
 from viz.health import plot_unit_health, unit_health
 from viz.network import draw_mlp
 from viz.neurons import neuron_maps
 from viz.plots import decision_boundary, plot_dataset, training_curves
 
-__all__ = ["write_report", "hardest_point", "sample_loss", "SECTION_TITLES", "GRAPHVIZ_INSTALL_NOTE"]
-
-SECTION_TITLES = (
-    "The data",
-    "The network",
-    "Decision boundary",
-    "What each neuron computes",
-    "What the output is sensitive to",
-    "Unit health",
-    "Training curves",
-    "One sample through the network, forward and backward",
-)
-
-GRAPHVIZ_INSTALL_NOTE = (
-    "To draw it, install Graphviz, which provides the dot program (Debian or Ubuntu: "
-    "sudo apt-get install graphviz; macOS: brew install graphviz; conda: conda install graphviz), "
-    "and the Python package (pip install graphviz), then write the report again."
-)
+__all__ = ["write_report", "SECTION_TITLES"]
 
 # Nothing may be fetched: images only from data: URIs, styles only from the page itself.
 CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -82,7 +64,8 @@ figure img { max-width: 100%; height: auto; display: block; margin: 0 auto; }
 table.metrics { border-collapse: collapse; margin: 8px 0; }
 table.metrics th, table.metrics td { text-align: left; padding: 4px 16px 4px 0; border-bottom: 1px solid #e8eaeb; }
 table.metrics td { font-variant-numeric: tabular-nums; font-weight: 600; }
-.note { background: #fff6e8; border-left: 4px solid #f59322; padding: 10px 14px; border-radius: 4px; }
+.note { background: #fff6e8; border-left: 4px solid #f59322; padding: 10px 14px; border-radius: 4px;
+        white-space: pre-line; }
 code { background: #eef1f3; padding: 1px 4px; border-radius: 3px; }
 """
 
@@ -113,27 +96,6 @@ def _plane_picture(model: MLP, make: Callable[[], Figure], alt: str) -> str:
     if model.nin != 2:
         return _note(f"This picture is drawn over the 2-D input plane; the model takes {model.nin} inputs.")
     return _png(make(), alt)
-
-
-def hardest_point(model: MLP, X: np.ndarray, y: np.ndarray, loss_name: str = "") -> int:
-    """The index of the point with the largest loss: its graph has gradients worth looking at."""
-    return int(np.argmax(_per_sample_losses(model, X, y, loss_name)))
-
-
-def _per_sample_losses(model: MLP, X: np.ndarray, y: np.ndarray, loss_name: str = "") -> np.ndarray:
-    """Each point's loss (with numpy): ``loss_name`` as nn.train names it, or by default
-    hinge for one output and softmax cross-entropy for several."""
-    scores = predict(model, X)
-    if scores.shape[1] == 1:
-        score, sign = scores[:, 0], 2.0 * y - 1.0
-        if loss_name == "mse":
-            return (score - sign) ** 2
-        if loss_name == "bce":
-            return np.logaddexp(0.0, score) - y * score
-        return np.maximum(0.0, 1.0 - sign * score)
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    return -log_softmax[np.arange(len(y)), y]
 
 
 def _metrics_table(model: MLP, X: np.ndarray, y: np.ndarray, history: History | None) -> str:
@@ -168,27 +130,156 @@ def _most_influential_hidden_neuron(model: MLP, health: list[np.ndarray]) -> tup
     return last_hidden, int(np.argmax(influence))
 
 
-# --- the computation graph of one sample -------------------------------------
+# --- the sections, in order: each gives its paragraph and its pictures --------
 
 
-def sample_loss(model: MLP, x: np.ndarray, label: int, loss_name: str = "") -> tuple[Value, str]:
-    """Run ``x`` through ``model`` with the scalar engine; return its loss and the loss's name.
+class _Run:
+    """What the sections read: the model, its data and history, and the training point with the largest
+    loss (by the loss it was trained with), which they follow through the network."""
 
-    The loss is ``loss_name`` as nn.train names it; by default micrograd's
-    hinge for a model with one output, softmax cross-entropy for several.
-    """
-    inputs = [Value(float(v), label=f"x{i + 1}") for i, v in enumerate(x)]
-    output = model(inputs)
-    if isinstance(output, list):
-        loss, name = softmax_cross_entropy(output, int(label)), "softmax cross-entropy"
-    elif loss_name == "mse":
-        loss, name = squared_error(output, 2 * int(label) - 1), "squared error (score - y)**2"
-    elif loss_name == "bce":
-        loss, name = binary_cross_entropy(output, int(label)), "binary cross-entropy on the logit"
+    def __init__(self, model: MLP, X: np.ndarray, y: np.ndarray, history: History | None,
+                 X_test: np.ndarray | None, y_test: np.ndarray | None, sample_graph: bool) -> None:
+        self.model, self.history, self.sample_graph = model, history, sample_graph
+        self.X, self.y = np.asarray(X, dtype=float), np.asarray(y)
+        self.has_test = X_test is not None and y_test is not None
+        if self.has_test:
+            X_test, y_test = np.asarray(X_test, dtype=float), np.asarray(y_test)
+        self.X_test, self.y_test = X_test, y_test
+        self.health = unit_health(model, self.X)
+        trained_with = history.loss_name if history is not None else ""
+        self.loss = find_loss(trained_with, "write_report") if trained_with else default_loss(model.sizes[-1])
+        hardest = hardest_point(model, self.X, self.y, self.loss.name)
+        self.sample, self.sample_label = self.X[hardest], int(self.y[hardest])
+        self.sample_text = "(" + ", ".join(f"{v:.2f}" for v in self.sample) + f"), class {self.sample_label}"
+
+
+def _data(run: _Run) -> tuple[str, str]:
+    test_words = f" and {len(run.X_test)} test points (hollow rings, held out from training)" if run.has_test else ""
+    return (
+        f"The network learns from {len(run.X)} training points{test_words}. Each point is a pair of numbers "
+        f"(x1, x2) with a class, shown by its colour. The network never sees this picture: it only ever "
+        f"receives one point's two numbers at a time and must answer with a score.",
+        _plane_picture(run.model, lambda: plot_dataset(run.X, run.y, run.X_test, run.y_test), "the training data"),
+    )
+
+
+def _network(run: _Run) -> tuple[str, str]:
+    return (
+        "Information flows forward, left to right. Each neuron multiplies every input by a weight "
+        "(blue lines positive, orange negative, thicker for larger weights), adds its bias (the number "
+        "inside it) and passes the sum through its activation; its output feeds every neuron of the next "
+        f"layer. Here the neurons are filled with their outputs for one training point, {run.sample_text}: "
+        "grey means silent, blue positive, orange negative. The ring around a hidden neuron shows the share of the "
+        "training data on which it is dead (a ReLU stuck at zero) or saturated: there it passes no "
+        "gradient back and does not learn. A full dark ring is a neuron dead on every point.",
+        _png(draw_mlp(run.model, x=run.sample, health=run.health), "the network diagram"),
+    )
+
+
+def _boundary(run: _Run) -> tuple[str, str]:
+    return (
+        "Every point of the plane, run through the network, gets a score; the picture colours the plane "
+        "by the class the network would predict there, and draws the decision boundary where it changes. "
+        "Points on the wrong side are mistakes. A smooth boundary that follows the data generalises; a "
+        "boundary that wraps around single points has memorised them.",
+        _plane_picture(run.model, lambda: decision_boundary(run.model, run.X, run.y, X_test=run.X_test,
+                                                            y_test=run.y_test), "the decision boundary"),
+    )
+
+
+def _neurons(run: _Run) -> tuple[str, str]:
+    return (
+        "Each small image is one neuron's output over the whole input plane. In the first layer each "
+        "neuron can only draw a straight line: it is silent on one side and grows on the other. The next "
+        "layer adds such lines up and cuts again, drawing corners and bands; the output combines them "
+        "into the curved shape that separates the classes. This is how a deep network builds abstract "
+        "features from simple ones. A red title marks a neuron that is zero everywhere.",
+        _plane_picture(run.model, lambda: neuron_maps(run.model, run.X, run.y), "every neuron's output over the plane"),
+    )
+
+
+def _sensitivity(run: _Run) -> tuple[str, str]:
+    model, X, y = run.model, run.X, run.y
+    layer, neuron = _most_influential_hidden_neuron(model, run.health)
+    return (
+        "The same backward pass that trains the weights can ask about the input instead. Left: the length "
+        "of the gradient of the output with respect to the input, darker where a small move of the point "
+        "changes the score most, with arrows pointing the way that raises it. Right: gradient ascent on "
+        "the input. Starting from a point, the engine computes one neuron (the hidden neuron with the "
+        "largest weights to the output), calls backward, and moves the point along its gradient, again "
+        "and again: the path climbs to the inputs that excite that neuron most.",
+        '<div class="pair">'
+        + _plane_picture(model, lambda: saliency_map(model, X, y), "saliency of the output")
+        + _plane_picture(model, lambda: plot_excitation(model, layer, neuron, X, y), "gradient ascent on one neuron")
+        + "</div>",
+    )
+
+
+def _unit_health(run: _Run) -> tuple[str, str]:
+    dead = sum(int(np.sum(share >= 1.0)) for share in run.health)
+    hidden_units = sum(len(share) for share in run.health)
+    return (
+        f"A neuron learns only where its activation has a slope. For each hidden neuron, the bar is the "
+        f"share of training points on which it is flat: a ReLU at zero, or a tanh or sigmoid pinned near "
+        f"its limits. A ReLU is normally silent on part of the data; one that is silent on all of it is "
+        f"dead and will never learn again. Here {dead} of {hidden_units} hidden neurons are flat on every "
+        f"training point.",
+        _png(plot_unit_health(run.model, run.health), "unit health") if run.health
+        else _note("The model has no hidden layer."),
+    )
+
+
+def _training_curves(run: _Run) -> tuple[str, str]:
+    trained = run.history is not None and len(run.history) > 0
+    return (
+        "At each step the error flows backward: the loss is differentiated with respect to every weight, "
+        "and every weight moves a little against its gradient. The loss (left) should fall and the "
+        "accuracy (right) rise; when the test curve (dashed) turns away from the training curve, the "
+        "network has started to memorise its training points.",
+        _png(training_curves(run.history), "training curves") if trained
+        else _note("No training history was recorded."),
+    )
+
+
+def _one_sample(run: _Run) -> tuple[str, str]:
+    if run.sample_graph:
+        graph = _graph_of(run.model, sample_loss(run.model, run.sample, run.sample_label, run.loss.name))
     else:
-        loss, name = hinge(output, 2 * int(label) - 1), "hinge loss max(0, 1 - y*score)"
-    loss.label = "loss"
-    return loss, name
+        graph = _note("Not drawn: the report was written with sample_graph=False.")
+    return (
+        f"Everything above is made of one operation repeated: a scalar node that remembers where it came "
+        f"from. This is the graph the scalar engine builds for one training point, {run.sample_text}, the one "
+        f"the network finds hardest, from the inputs through every neuron to its {html.escape(run.loss.title)}. "
+        f"Each node shows its value, computed forward, and its gradient, computed backward by the chain "
+        f"rule from the loss: how much the loss would change if that number changed.",
+        graph,
+    )
+
+
+def _graph_of(model: MLP, loss: Value) -> str:
+    """The graph of ``loss`` after ``backward``, each neuron one box shaded by its gradient, as inline SVG.
+
+    A note instead when it cannot be drawn (with how to install Graphviz when
+    that is why). The parameters' ``grad`` are put back as they were, so
+    writing a report never changes the model.
+    """
+    parameters = model.parameters()
+    saved_grads = [p.grad for p in parameters]
+    model.zero_grad()
+    try:
+        loss.backward()
+        dot = draw_dot(loss, collapse_neurons=True, shade="grad", legend=True, parameters=parameters)
+        svg = dot.pipe(format="svg").decode("utf-8")
+    except GraphvizNotFound as error:
+        return _note(f"The computation graph is missing. {error}")
+    except Exception as error:  # a picture that fails must not cost the whole report
+        return _note(f"The computation graph could not be drawn ({type(error).__name__}: {error}).")
+    finally:
+        for p, grad in zip(parameters, saved_grads):
+            p.grad = grad
+    toggle = ('<input type="checkbox" id="graph-full-size">'
+              '<label class="zoom" for="graph-full-size"> show the graph at full size (then scroll in it)</label>')
+    return f'{toggle}\n<div class="graph">{_inline_svg(svg)}</div>'
 
 
 def _inline_svg(svg: str) -> str:
@@ -208,49 +299,17 @@ def _inline_svg(svg: str) -> str:
     return f'<svg style="{natural}"' + svg[size.end():]
 
 
-def _draw_dot_options(draw_dot: Callable, parameters: list[Value]) -> dict:
-    """Options for a readable picture of a whole network: each neuron one box, shaded by its gradient.
-
-    Only ``collapse_neurons`` is required of ``draw_dot``; the other options
-    are passed when its signature has them.
-    """
-    wanted = {"shade": "grad", "legend": True, "parameters": parameters}
-    accepted = inspect.signature(draw_dot).parameters
-    return {"collapse_neurons": True} | {name: value for name, value in wanted.items() if name in accepted}
-
-
-def _sample_graph(model: MLP, x: np.ndarray, label: int, loss_name: str = "") -> tuple[str, str]:
-    """(HTML, loss name): the graph of one sample's loss after ``backward``, as inline SVG, or a note.
-
-    The parameters' ``grad`` are put back as they were, so writing a report
-    never changes the model.
-    """
-    loss, loss_name = sample_loss(model, x, label, loss_name)
-    try:
-        import graphviz
-
-        from viz.graph import draw_dot
-    except ImportError as error:
-        return _note(f"The computation graph is missing: viz.graph cannot be imported ({error}). "
-                     + GRAPHVIZ_INSTALL_NOTE), loss_name
-    if shutil.which("dot") is None:
-        return _note("The computation graph is missing: Graphviz's dot program is not on PATH. "
-                     + GRAPHVIZ_INSTALL_NOTE), loss_name
-    parameters = model.parameters()
-    saved_grads = [p.grad for p in parameters]
-    model.zero_grad()
-    try:
-        loss.backward()
-        svg = draw_dot(loss, **_draw_dot_options(draw_dot, parameters)).pipe(format="svg").decode("utf-8")
-    except Exception as error:  # a picture that fails must not cost the whole report
-        advice = GRAPHVIZ_INSTALL_NOTE if isinstance(error, graphviz.ExecutableNotFound) else ""
-        return _note(f"The computation graph could not be drawn ({type(error).__name__}: {error}). {advice}"), loss_name
-    finally:
-        for p, grad in zip(parameters, saved_grads):
-            p.grad = grad
-    toggle = ('<input type="checkbox" id="graph-full-size">'
-              '<label class="zoom" for="graph-full-size"> show the graph at full size (then scroll in it)</label>')
-    return f'{toggle}\n<div class="graph">{_inline_svg(svg)}</div>', loss_name
+_SECTIONS: tuple[tuple[str, Callable[[_Run], tuple[str, str]]], ...] = (
+    ("The data", _data),
+    ("The network", _network),
+    ("Decision boundary", _boundary),
+    ("What each neuron computes", _neurons),
+    ("What the output is sensitive to", _sensitivity),
+    ("Unit health", _unit_health),
+    ("Training curves", _training_curves),
+    ("One sample through the network, forward and backward", _one_sample),
+)
+SECTION_TITLES = tuple(title for title, _ in _SECTIONS)
 
 
 # --- the page ----------------------------------------------------------------
@@ -274,118 +333,11 @@ def write_report(
     boundary, every neuron's map, saliency and gradient ascent, unit health,
     the training curves with the final metrics (loss to 4 decimals,
     accuracy as a percentage with one decimal), and the computation graph of
-    that one training point's loss after ``backward`` (needs ``viz.graph``
-    and Graphviz's ``dot``; without them a note says how to install them).
-    The point is the training point with the largest loss, so that its
-    gradients are not all zero.
+    that one training point's loss after ``backward`` (needs Graphviz's
+    ``dot``; without it a note says how to install it). The point is the
+    training point with the largest loss, so that its gradients are not all zero.
     """
-    X, y = np.asarray(X, dtype=float), np.asarray(y)
-    has_test = X_test is not None and y_test is not None
-    if has_test:
-        X_test, y_test = np.asarray(X_test, dtype=float), np.asarray(y_test)
-    health = unit_health(model, X)
-    trained_with = history.loss_name if history is not None else ""
-    hardest = hardest_point(model, X, y, trained_with)
-    sample, sample_label = X[hardest], int(y[hardest])
-    sample_text = "(" + ", ".join(f"{v:.2f}" for v in sample) + f"), class {sample_label}"
-    dead = sum(int(np.sum(share >= 1.0)) for share in health)
-    hidden_units = sum(len(share) for share in health)
-    sections = []
-
-    test_words = f" and {len(X_test)} test points (hollow rings, held out from training)" if has_test else ""
-    sections.append(_section(
-        SECTION_TITLES[0],
-        f"The network learns from {len(X)} training points{test_words}. Each point is a pair of numbers "
-        f"(x1, x2) with a class, shown by its colour. The network never sees this picture: it only ever "
-        f"receives one point's two numbers at a time and must answer with a score.",
-        _plane_picture(model, lambda: plot_dataset(X, y, X_test, y_test), "the training data"),
-    ))
-
-    sections.append(_section(
-        SECTION_TITLES[1],
-        "Information flows forward, left to right. Each neuron multiplies every input by a weight "
-        "(blue lines positive, orange negative, thicker for larger weights), adds its bias (the number "
-        "inside it) and passes the sum through its activation; its output feeds every neuron of the next "
-        f"layer. Here the neurons are filled with their outputs for one training point, {sample_text}: "
-        "grey means silent, blue positive, orange negative. The ring around a hidden neuron shows the share of the "
-        "training data on which it is dead (a ReLU stuck at zero) or saturated: there it passes no "
-        "gradient back and does not learn. A full dark ring is a neuron dead on every point.",
-        _png(draw_mlp(model, x=sample, health=health), "the network diagram"),
-    ))
-
-    sections.append(_section(
-        SECTION_TITLES[2],
-        "Every point of the plane, run through the network, gets a score; the picture colours the plane "
-        "by the class the network would predict there, and draws the decision boundary where it changes. "
-        "Points on the wrong side are mistakes. A smooth boundary that follows the data generalises; a "
-        "boundary that wraps around single points has memorised them.",
-        _plane_picture(model, lambda: decision_boundary(model, X, y, X_test=X_test, y_test=y_test),
-                       "the decision boundary"),
-    ))
-
-    sections.append(_section(
-        SECTION_TITLES[3],
-        "Each small image is one neuron's output over the whole input plane. In the first layer each "
-        "neuron can only draw a straight line: it is silent on one side and grows on the other. The next "
-        "layer adds such lines up and cuts again, drawing corners and bands; the output combines them "
-        "into the curved shape that separates the classes. This is how a deep network builds abstract "
-        "features from simple ones. A red title marks a neuron that is zero everywhere.",
-        _plane_picture(model, lambda: neuron_maps(model, X, y), "every neuron's output over the plane"),
-    ))
-
-    layer, neuron = _most_influential_hidden_neuron(model, health)
-    sections.append(_section(
-        SECTION_TITLES[4],
-        "The same backward pass that trains the weights can ask about the input instead. Left: the length "
-        "of the gradient of the output with respect to the input, darker where a small move of the point "
-        "changes the score most, with arrows pointing the way that raises it. Right: gradient ascent on "
-        "the input. Starting from a point, the engine computes one neuron (the hidden neuron with the "
-        "largest weights to the output), calls backward, and moves the point along its gradient, again "
-        "and again: the path climbs to the inputs that excite that neuron most.",
-        '<div class="pair">'
-        + _plane_picture(model, lambda: saliency_map(model, X, y), "saliency of the output")
-        + _plane_picture(model, lambda: plot_excitation(model, layer, neuron, X, y),
-                         "gradient ascent on one neuron")
-        + "</div>",
-    ))
-
-    sections.append(_section(
-        SECTION_TITLES[5],
-        f"A neuron learns only where its activation has a slope. For each hidden neuron, the bar is the "
-        f"share of training points on which it is flat: a ReLU at zero, or a tanh or sigmoid pinned near "
-        f"its limits. A ReLU is normally silent on part of the data; one that is silent on all of it is "
-        f"dead and will never learn again. Here {dead} of {hidden_units} hidden neurons are flat on every "
-        f"training point.",
-        _png(plot_unit_health(model, health), "unit health") if health else _note("The model has no hidden layer."),
-    ))
-
-    if history is not None and len(history) > 0:
-        curves = _png(training_curves(history), "training curves")
-    else:
-        curves = _note("No training history was recorded.")
-    sections.append(_section(
-        SECTION_TITLES[6],
-        "At each step the error flows backward: the loss is differentiated with respect to every weight, "
-        "and every weight moves a little against its gradient. The loss (left) should fall and the "
-        "accuracy (right) rise; when the test curve (dashed) turns away from the training curve, the "
-        "network has started to memorise its training points.",
-        curves,
-    ))
-
-    if sample_graph:
-        graph, loss_name = _sample_graph(model, sample, sample_label, trained_with)
-    else:
-        graph, loss_name = _note("Not drawn: the report was written with sample_graph=False."), "loss"
-    sections.append(_section(
-        SECTION_TITLES[7],
-        f"Everything above is made of one operation repeated: a scalar node that remembers where it came "
-        f"from. This is the graph the scalar engine builds for one training point, {sample_text}, the one "
-        f"the network finds hardest, from the inputs through every neuron to its {html.escape(loss_name)}. "
-        f"Each node shows its value, computed forward, and its gradient, computed backward by the chain "
-        f"rule from the loss: how much the loss would change if that number changed.",
-        graph,
-    ))
-
+    run = _Run(model, X, y, history, X_test, y_test, sample_graph)
     page = "\n".join([
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -401,8 +353,8 @@ def write_report(
         f"<h1>{html.escape(title)}</h1>",
         '<p class="subtitle">A look inside a small neural network trained with glassgrad, a see-through '
         "autograd engine. Final metrics:</p>",
-        _metrics_table(model, X, y, history),
-        *sections,
+        _metrics_table(model, run.X, run.y, history),
+        *(_section(heading, *make(run)) for heading, make in _SECTIONS),
         "</main>",
         "</body>",
         "</html>",
