@@ -54,10 +54,11 @@ def moons_data():
     import numpy as np
 
     sys.path.insert(0, str(ROOT))
-    from nn import make_moons
+    from nn import LOSSES, make_moons
 
     X, y = make_moons(n=100, noise=0.1, seed=1)
-    return X, (2 * y - 1).astype(float), np
+    (targets,) = LOSSES["hinge"].targets(y, 1)  # classes 0/1 become the hinge loss's -1/+1
+    return X, targets, np
 
 
 def time_repeats(function, repeats: int) -> float:
