@@ -4,7 +4,8 @@ A ``Neuron`` computes ``activation(b + w1*x1 + w2*x2 + ...)``; a ``Layer`` is a
 list of neurons that read the same inputs; an ``MLP`` is a list of layers, each
 feeding the next. Every weight and bias is a leaf ``Value`` whose ``label``
 says where it lives (``"L1.N3.w2"``: layer 1, neuron 3, weight 2), so a rendered
-graph can name it. The API is micrograd's.
+graph can name it; ``format_label`` makes these labels and ``parse_label`` reads
+them back. The API is micrograd's.
 """
 
 from __future__ import annotations
@@ -15,10 +16,31 @@ from collections.abc import Sequence
 
 from engine import Value
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS"]
+__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "format_label", "parse_label"]
 
 # The hidden activations a model may use; "linear" means none.
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+
+
+def format_label(layer: str, neuron: int) -> str:
+    """The label of neuron ``neuron`` (from 1) of ``layer``, "L1.N3"; its parameters add ".w2", ".b"."""
+    return f"{layer}.N{neuron}"
+
+
+def parse_label(text: str) -> tuple[str, int, str | None] | None:
+    """(layer, neuron, part) of a label ``format_label`` made, or of one of its parameters; else None.
+
+    >>> parse_label("L1.N3"), parse_label("L1.N3.w2"), parse_label("loss"), parse_label("L1.x")
+    (('L1', 3, None), ('L1', 3, 'w2'), None, None)
+    """
+    names = text.split(".")
+    if len(names) not in (2, 3) or not all(names):
+        return None
+    layer, neuron, *part = names
+    number = neuron[1:]
+    if neuron[0] != "N" or not number.isdecimal() or str(int(number)) != number:
+        return None  # "N" and the number as format_label writes it, so that the two meet again
+    return layer, int(number), part[0] if part else None
 
 
 class Module:
@@ -102,7 +124,7 @@ class Layer(Module):
             raise ValueError(f"Layer(nout={nout!r}): the number of neurons must be a positive int")
         rng = rng if rng is not None else random.Random()
         self.neurons = [
-            Neuron(nin, nonlin=nonlin, activation=activation, rng=rng, label=f"{label}.N{j + 1}")
+            Neuron(nin, nonlin=nonlin, activation=activation, rng=rng, label=format_label(label, j + 1))
             for j in range(nout)
         ]
         self.label = label

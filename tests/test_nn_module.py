@@ -10,6 +10,7 @@ import pytest
 
 from engine import Value
 from nn import MLP, Layer, Neuron
+from nn.module import format_label, parse_label
 from tests.helpers import central_difference
 
 
@@ -89,6 +90,23 @@ def test_parameter_labels_name_layer_neuron_and_weight() -> None:
 def test_labels_count_from_one_in_deeper_layers() -> None:
     labels = {p.label for p in MLP(2, [4, 3, 1], seed=0).parameters()}
     assert {"L1.N1.w1", "L2.N3.b", "L2.N3.w4", "L3.N1.b"} <= labels
+
+
+def test_every_label_nn_makes_reads_back_as_its_layer_neuron_and_part() -> None:
+    model = MLP(2, [3, 1], seed=0)
+    for layer in model.layers:
+        for number, neuron in enumerate(layer.neurons, start=1):
+            assert neuron.label == format_label(layer.label, number)
+            assert neuron([0.5] * len(neuron.w)).label == neuron.label  # the output carries it, so viz finds it
+            assert parse_label(neuron.label) == (layer.label, number, None)
+            parts = [f"w{i}" for i in range(1, len(neuron.w) + 1)] + ["b"]
+            expected = [(layer.label, number, part) for part in parts]
+            assert [parse_label(p.label) for p in neuron.parameters()] == expected
+
+
+@pytest.mark.parametrize("text", ["", "loss", "x1", "L1", "L1.x", "L1.N", "L1.N03", "L1.N3.w2.more", ".N1", "L1..b"])
+def test_parse_label_reads_only_labels_nn_makes(text: str) -> None:
+    assert parse_label(text) is None
 
 
 # --- activations ---------------------------------------------------------------

@@ -208,7 +208,7 @@ def box_colors(html: str) -> tuple[str, str]:
     return fill, border
 
 
-def test_colours_tell_parameters_inputs_intermediates_and_output_apart():
+def test_colors_tell_parameters_inputs_intermediates_and_output_apart():
     loss, model, inputs = mlp_sample_loss()
     dot = draw_dot(loss)
     boxes = value_nodes(dot)
@@ -228,7 +228,7 @@ def test_parameters_argument_decides_which_leaves_are_parameters():
     assert box_colors(boxes[node_name(dot, "w1")]) == COLORS["input"]
 
 
-def test_shade_grad_fills_negative_red_positive_blue_scaled_by_the_largest():
+def test_shade_grad_fills_negative_orange_positive_blue_scaled_by_the_largest():
     o, nodes = tanh_neuron()  # grads: x1 -1.5 (the largest), w1 1.0, w2 0.0
     dot = draw_dot(o, shade="grad")
     boxes = value_nodes(dot)

@@ -21,7 +21,7 @@ from viz.health import DEAD, SATURATION, plot_unit_health, unit_health
 from viz.network import draw_mlp
 from viz.neurons import neuron_maps
 from viz.plots import decision_boundary, plot_dataset, training_curves
-from viz.style import NEGATIVE, POSITIVE, SIGNED_CMAP, class_colour, input_plane, save
+from viz.style import NEGATIVE, POSITIVE, SIGNED_CMAP, class_color, input_plane, save
 
 matplotlib.use("Agg")  # viz never uses pyplot, but a test run must never open a window either
 
@@ -129,17 +129,17 @@ def test_draw_mlp_draws_one_edge_per_weight_and_one_circle_per_neuron(sizes):
     assert len(circles) == sum(model.sizes)
 
 
-def test_edge_width_grows_with_weight_magnitude_and_colour_shows_sign():
+def test_edge_width_grows_with_weight_magnitude_and_color_shows_sign():
     model = MLP(2, [8, 8, 1], seed=5)
     edges = weight_edges(draw_mlp(model))
     weights = np.array([w.data for layer in model.layers for neuron in layer.neurons for w in neuron.w])
     widths = np.concatenate([c.get_linewidths() for c in edges])
-    colours = np.concatenate([c.get_colors()[:, :3] for c in edges])
+    colors = np.concatenate([c.get_colors()[:, :3] for c in edges])
     order = np.argsort(np.abs(weights))
     assert np.all(np.diff(widths[order]) >= 0), "a larger |weight| must never get a thinner edge"
     assert widths[order[-1]] > 5 * widths[order[0]]
     expected = np.where(weights[:, None] > 0, to_rgb(POSITIVE), to_rgb(NEGATIVE))
-    assert np.allclose(colours, expected)
+    assert np.allclose(colors, expected)
 
 
 def test_draw_mlp_fills_neurons_with_their_output_for_x(trained, moons):
@@ -229,7 +229,7 @@ def test_two_class_boundary_is_the_zero_line_of_the_score(trained, moons):
     assert np.median(np.abs(scores)) < 0.01 * np.ptp(plane_scores)
 
 
-def test_three_class_regions_take_the_colour_of_the_predicted_class(three_classes):
+def test_three_class_regions_take_the_color_of_the_predicted_class(three_classes):
     model, X, y = three_classes
     resolution = 30
     figure = decision_boundary(model, X, y, resolution=resolution)
@@ -238,7 +238,7 @@ def test_three_class_regions_take_the_colour_of_the_predicted_class(three_classe
     assert len(np.unique(predicted)) == 3
     # a region pixel is white tinted towards its class colour: 1 - pixel points along 1 - colour
     tints = 1.0 - image
-    directions = np.array([1.0 - np.array(to_rgb(class_colour(k))) for k in range(3)])
+    directions = np.array([1.0 - np.array(to_rgb(class_color(k))) for k in range(3)])
     cosine = (tints @ directions.T) / (np.linalg.norm(tints, axis=1)[:, None] * np.linalg.norm(directions, axis=1))
     assert np.array_equal(np.argmax(cosine, axis=1), predicted)
 

@@ -7,6 +7,7 @@
 - ``viz.neurons``: every hidden neuron's output over the input plane.
 - ``viz.features``: saliency maps and gradient ascent on the input.
 - ``viz.health``: dead and saturated units.
+- ``viz.style``: the colours every picture shares (blue positive, orange negative), figures, saving.
 - ``viz.report``: one self-contained HTML page for a training run.
 
 This file only gathers the public names.

@@ -34,7 +34,7 @@ from nn.module import MLP
 from viz.style import (
     SIGNED_CMAP,
     check_two_inputs,
-    class_colours,
+    class_colors,
     figure_and_axes,
     finish_plane_axes,
     input_plane,
@@ -55,8 +55,8 @@ def _faint_points(ax: Axes, X: np.ndarray | None, y: np.ndarray | None) -> None:
     if X is None:
         return
     X = np.asarray(X, dtype=float)
-    colours = class_colours(y) if y is not None else np.full((len(X), 3), 0.2)
-    ax.scatter(X[:, 0], X[:, 1], s=12, c=colours, alpha=0.7, edgecolors="#2b2b2b", linewidths=0.4, zorder=2)
+    colors = class_colors(y) if y is not None else np.full((len(X), 3), 0.2)
+    ax.scatter(X[:, 0], X[:, 1], s=12, c=colors, alpha=0.7, edgecolors="#2b2b2b", linewidths=0.4, zorder=2)
 
 
 def saliency_map(
@@ -86,8 +86,8 @@ def saliency_map(
     fig, ax = figure_and_axes(ax, 6.0, 4.6)
     shown = ax.imshow(magnitude, origin="lower", extent=plane.extent, cmap=SALIENCY_CMAP, aspect="auto",
                       interpolation="nearest")
-    colourbar = fig.colorbar(shown, ax=ax, shrink=0.85)
-    colourbar.set_label(f"|gradient of {label} w.r.t. the input|")
+    colorbar = fig.colorbar(shown, ax=ax, shrink=0.85)
+    colorbar.set_label(f"|gradient of {label} w.r.t. the input|")
 
     coarse = input_plane(X, arrows)
     coarse_gradients = input_gradients(model, coarse.points, layer, index)

@@ -26,12 +26,11 @@ from nn.evaluate import layer_outputs
 from nn.module import MLP
 from viz.style import new_figure, save
 
-__all__ = ["SATURATION", "unit_health", "flat_points", "plot_unit_health", "share_colour"]
+__all__ = ["SATURATION", "unit_health", "flat_points", "plot_unit_health", "share_color"]
 
 # tanh is saturated beyond |out| > SATURATION; sigmoid below 1 - SATURATION or above SATURATION.
 SATURATION = 0.97
 
-HEALTHY = "#b8c4cc"
 UNHEALTHY = "#c0392b"
 DEAD = "#641e16"
 
@@ -74,7 +73,7 @@ def check_health(model: MLP, health: list[np.ndarray]) -> list[np.ndarray]:
     return shares
 
 
-def share_colour(share: float) -> str | tuple[float, float, float]:
+def share_color(share: float) -> str | tuple[float, float, float]:
     """Grey for a healthy unit, redder the larger its flat share, dark red for one flat everywhere."""
     if share >= 1.0:
         return DEAD
@@ -100,7 +99,7 @@ def plot_unit_health(model: MLP, health: list[np.ndarray], path: str | Path | No
     axes = fig.subplots(len(hidden), 1, squeeze=False)[:, 0]
     for ax, layer, share in zip(axes, hidden, shares):
         positions = np.arange(1, layer.nout + 1)
-        ax.bar(positions, share, color=[share_colour(s) for s in share], edgecolor="white", width=0.8)
+        ax.bar(positions, share, color=[share_color(s) for s in share], edgecolor="white", width=0.8)
         for position, value in zip(positions, share):
             if value >= 1.0:
                 ax.text(position, 1.02, "dead" if layer.activation == "relu" else "stuck",

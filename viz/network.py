@@ -31,7 +31,7 @@ from matplotlib.patches import Circle, Wedge
 
 from nn.evaluate import layer_outputs
 from nn.module import MLP
-from viz.health import UNHEALTHY, check_health, share_colour
+from viz.health import UNHEALTHY, check_health, share_color
 from viz.style import NEGATIVE, POSITIVE, SIGNED_CMAP, figure_and_axes, save
 
 __all__ = ["draw_mlp", "neuron_positions"]
@@ -40,6 +40,7 @@ COLUMN_GAP = 4.0  # horizontal distance between layers, in neuron spacings
 RADIUS = 0.36  # of a neuron, in neuron spacings
 INCHES_PER_UNIT = 0.42  # one neuron spacing on paper, for a network of normal size
 MAX_HEIGHT = 11.0  # inches: taller networks are drawn smaller
+HEADER = 52 / 72  # inches above the highest ring: the title and the column titles, 3 lines of text
 BIAS_NUMBERS_UP_TO = 24  # neurons in the tallest column; beyond that the numbers would not fit
 
 
@@ -61,14 +62,14 @@ def _weight_edges(model: MLP, positions: list[np.ndarray], largest: float) -> li
     collections = []
     for index, layer in enumerate(model.layers):
         sources, targets = positions[index], positions[index + 1]
-        segments, colours, widths = [], [], []
+        segments, colors, widths = [], [], []
         for j, neuron in enumerate(layer.neurons):
             for i, weight in enumerate(neuron.w):
                 strength = abs(weight.data) / largest
                 segments.append([(sources[i, 0] + RADIUS, sources[i, 1]), (targets[j, 0] - RADIUS, targets[j, 1])])
-                colours.append(to_rgba(POSITIVE if weight.data > 0 else NEGATIVE, alpha=0.25 + 0.75 * strength))
+                colors.append(to_rgba(POSITIVE if weight.data > 0 else NEGATIVE, alpha=0.25 + 0.75 * strength))
                 widths.append(0.25 + 4.0 * strength)
-        collections.append(LineCollection(segments, colors=colours, linewidths=widths, zorder=1,
+        collections.append(LineCollection(segments, colors=colors, linewidths=widths, zorder=1,
                                           label=f"{layer.label} weights"))
     return collections
 
@@ -78,12 +79,12 @@ def _health_ring(centre: np.ndarray, share: float) -> list[Wedge]:
     outer, width = RADIUS * 1.38, RADIUS * 0.26
     ring = [Wedge(centre, outer, 0, 360, width=width, facecolor="#dde3e7", edgecolor="none", zorder=2)]
     if share > 0:
-        ring.append(Wedge(centre, outer, 90 - 360 * share, 90, width=width, facecolor=share_colour(share),
+        ring.append(Wedge(centre, outer, 90 - 360 * share, 90, width=width, facecolor=share_color(share),
                           edgecolor="none", zorder=2))
     return ring
 
 
-def _text_colour(rgba: tuple[float, ...]) -> str:
+def _text_color(rgba: tuple[float, ...]) -> str:
     """Black on light fills, white on dark ones."""
     red, green, blue = rgba[:3]
     return "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.55 else "white"
@@ -137,58 +138,77 @@ def draw_mlp(
     order neuron by neuron, then input by input.
     """
     positions = neuron_positions(model)
-    tallest = max(model.sizes)
-    columns = len(model.sizes)
-    show_biases = tallest <= BIAS_NUMBERS_UP_TO if show_biases is None else show_biases
+    show_biases = max(model.sizes) <= BIAS_NUMBERS_UP_TO if show_biases is None else show_biases
     shares = check_health(model, health) if health is not None else None
     legend = _legend_handles(show_biases, shares is not None)
-
-    # Paper layout. Neurons are placed in data units (1 = the gap between two
-    # neurons), text is sized in points; the header (title and column titles)
-    # and the legend below get their room in inches, turned into data units.
-    top = (tallest - 1) / 2.0 + RADIUS * 1.5 + 0.2  # the top of the highest ring
-    label_room = 2.7 if x is not None else 1.8  # for "x1 = 0.50" on the left, "score = 1.23" on the right
-    scale = min(INCHES_PER_UNIT, MAX_HEIGHT / (2 * top))  # inches per data unit
-    header, footer = 52 / 72, (14 * -(-len(legend) // 2) + 8) / 72  # inches: 3 lines of text; legend rows
-    width = (COLUMN_GAP * (columns - 1) + 2 * label_room) * scale + (1.3 if x is not None else 0.2)
-    fig, ax = figure_and_axes(ax, width, 2 * top * scale + header + footer + 0.2)
-    ax.set_xlim(-label_room, COLUMN_GAP * (columns - 1) + label_room)
-    ax.set_ylim(-top - footer / scale, top + header / scale)
-    ax.set_aspect("equal")
-    ax.axis("off")
-
+    fig, ax, scale, top = _paper(model, ax, x is not None, len(legend))
     weights = [abs(w.data) for layer in model.layers for neuron in layer.neurons for w in neuron.w]
-    largest = max(max(weights), 1e-12)
-    for edges in _weight_edges(model, positions, largest):
+    for edges in _weight_edges(model, positions, largest=max(max(weights), 1e-12)):
         ax.add_collection(edges)
-
-    # what fills each neuron: its output for x, or plain white
-    fills: list[np.ndarray | None] = [None] * columns
-    outputs: list[np.ndarray] | None = None
-    norm = None
-    if x is not None:
-        point = np.asarray(x, dtype=float).reshape(1, -1)
-        outputs = [point[0]] + [layer_output[0] for layer_output in layer_outputs(model, point)]
-        # one scale for the whole network; the few largest outputs (often the
-        # output layer's) may saturate it so that hidden neurons stay visible
-        limit = max(float(np.percentile(np.abs(np.concatenate(outputs)), 90)), 1e-12)
-        norm = Normalize(-limit, limit)
+    outputs, norm = _outputs(model, x) if x is not None else (None, None)
+    if outputs is not None:
         fills = [SIGNED_CMAP(norm(column)) for column in outputs]
-
+    else:
+        fills = [[to_rgba("white")] * width for width in model.sizes]
     text_size = 6.0 if scale >= 0.3 else 5.0
-    for column, centres in enumerate(positions):
-        for row, centre in enumerate(centres):
-            face = fills[column][row] if fills[column] is not None else to_rgba("white")
+    for column, centres in enumerate(positions):  # each neuron: a circle, its bias, its health ring
+        for row, (centre, face) in enumerate(zip(centres, fills[column])):
             ax.add_patch(Circle(centre, RADIUS, facecolor=face, edgecolor="#3d3d3d", linewidth=0.9, zorder=3))
             if column > 0 and show_biases:
                 bias = model.layers[column - 1].neurons[row].b.data
                 ax.text(*centre, f"{bias:+.2f}", ha="center", va="center", fontsize=text_size,
-                        color=_text_colour(face), zorder=4)
-            if shares is not None and 0 < column < columns - 1:
+                        color=_text_color(face), zorder=4)
+            if shares is not None and 0 < column < len(positions) - 1:
                 for wedge in _health_ring(centre, float(shares[column - 1][row])):
                     ax.add_patch(wedge)
+    _draw_names(ax, model, positions, x, outputs, top, header_top=top + HEADER / scale)
+    ax.legend(handles=legend, loc="lower center", ncol=2, fontsize=8, frameon=False, borderaxespad=0.2)
+    if norm is not None:
+        colorbar = fig.colorbar(ScalarMappable(norm=norm, cmap=SIGNED_CMAP), ax=ax, shrink=0.5, pad=0.02, extend="both")
+        colorbar.set_label("neuron output for this input", fontsize=9)
+    if path is not None:
+        save(fig, path)
+    return fig
 
-    # names: inputs on the left (with their values), outputs on the right, layers and title on top
+
+def _paper(model: MLP, ax: Axes | None, with_x: bool, legend_entries: int) -> tuple[Figure, Axes, float, float]:
+    """The figure and axes, sized for the network: (figure, axes, inches per data unit, top of the highest ring).
+
+    Neurons are placed in data units (1 = the gap between two neurons), text is
+    sized in points; the header (title and column titles) and the legend below
+    get their room in inches, turned into data units.
+    """
+    columns = len(model.sizes)
+    top = (max(model.sizes) - 1) / 2.0 + RADIUS * 1.5 + 0.2
+    label_room = 2.7 if with_x else 1.8  # for "x1 = 0.50" on the left, "score = 1.23" on the right
+    scale = min(INCHES_PER_UNIT, MAX_HEIGHT / (2 * top))
+    footer = (14 * -(-legend_entries // 2) + 8) / 72  # inches: the legend, two entries a row
+    width = (COLUMN_GAP * (columns - 1) + 2 * label_room) * scale + (1.3 if with_x else 0.2)
+    fig, ax = figure_and_axes(ax, width, 2 * top * scale + HEADER + footer + 0.2)
+    ax.set_xlim(-label_room, COLUMN_GAP * (columns - 1) + label_room)
+    ax.set_ylim(-top - footer / scale, top + HEADER / scale)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return fig, ax, scale, top
+
+
+def _outputs(model: MLP, x: Sequence[float] | np.ndarray) -> tuple[list[np.ndarray], Normalize]:
+    """Each column's outputs for the input ``x`` (the input first), and one colour scale for them all.
+
+    The few largest outputs (often the output layer's) may saturate the scale,
+    so that the hidden neurons stay visible.
+    """
+    point = np.asarray(x, dtype=float).reshape(1, -1)
+    outputs = [point[0]] + [layer_output[0] for layer_output in layer_outputs(model, point)]
+    limit = max(float(np.percentile(np.abs(np.concatenate(outputs)), 90)), 1e-12)
+    return outputs, Normalize(-limit, limit)
+
+
+def _draw_names(
+    ax: Axes, model: MLP, positions: list[np.ndarray], x: Sequence[float] | np.ndarray | None,
+    outputs: list[np.ndarray] | None, top: float, header_top: float,
+) -> None:
+    """Inputs on the left (with their values), outputs on the right, layers and the title on top."""
     for row, centre in enumerate(positions[0]):
         name = f"x{row + 1}" + (f" = {x[row]:.2f}" if x is not None else "")
         ax.text(centre[0] - RADIUS * 1.6, centre[1], name, ha="right", va="center", fontsize=9)
@@ -201,13 +221,4 @@ def draw_mlp(
     title = f"MLP {shape}: {model.num_parameters()} parameters"
     if x is not None:
         title += "; neurons filled with their output for one input"
-    ax.text(COLUMN_GAP * (columns - 1) / 2, top + header / scale, title, ha="center", va="top", fontsize=10)
-
-    ax.legend(handles=legend, loc="lower center", ncol=2, fontsize=8, frameon=False, borderaxespad=0.2)
-    if norm is not None:
-        colourbar = fig.colorbar(ScalarMappable(norm=norm, cmap=SIGNED_CMAP), ax=ax, shrink=0.5, pad=0.02,
-                                 extend="both")
-        colourbar.set_label("neuron output for this input", fontsize=9)
-    if path is not None:
-        save(fig, path)
-    return fig
+    ax.text(COLUMN_GAP * (len(model.sizes) - 1) / 2, header_top, title, ha="center", va="top", fontsize=10)

@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from nn.evaluate import layer_outputs
 from nn.module import MLP
 from viz.health import DEAD
-from viz.style import SIGNED_CMAP, check_two_inputs, class_colours, input_plane, new_figure, save
+from viz.style import SIGNED_CMAP, check_two_inputs, class_colors, input_plane, new_figure, save
 
 __all__ = ["neuron_maps"]
 
@@ -56,7 +56,7 @@ def neuron_maps(
     grid = fig.add_gridspec(len(widths), widest)
     if X is not None:
         points = np.asarray(X, dtype=float)
-        colours = class_colours(y) if y is not None else np.full((len(points), 3), 0.2)
+        colors = class_colors(y) if y is not None else np.full((len(points), 3), 0.2)
 
     for row, (layer, layer_output) in enumerate(zip(model.layers, outputs)):
         for j in range(layer.nout):
@@ -67,12 +67,12 @@ def neuron_maps(
             ax.imshow(image, origin="lower", extent=plane.extent, cmap=SIGNED_CMAP, vmin=-limit, vmax=limit,
                       interpolation="bilinear")
             if X is not None:
-                ax.scatter(points[:, 0], points[:, 1], s=5, c=colours, alpha=0.6, edgecolors="#2b2b2b", linewidths=0.3)
+                ax.scatter(points[:, 0], points[:, 1], s=5, c=colors, alpha=0.6, edgecolors="#2b2b2b", linewidths=0.3)
                 ax.set_xlim(plane.xs[0], plane.xs[-1])
                 ax.set_ylim(plane.ys[0], plane.ys[-1])
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title(f"{layer.label}.N{j + 1}", fontsize=8, pad=2, color=DEAD if largest == 0.0 else "black")
+            ax.set_title(layer.neurons[j].label, fontsize=8, pad=2, color=DEAD if largest == 0.0 else "black")
             if j == 0:
                 ax.set_ylabel(f"{layer.label}: {layer.activation}", fontsize=8)
     fig.suptitle(

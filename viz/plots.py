@@ -24,10 +24,12 @@ from nn.module import MLP
 from nn.train import History
 from viz.style import (
     SIGNED_CMAP,
+    InputPlane,
     check_two_inputs,
-    class_colour,
-    class_colours,
+    class_color,
+    class_colors,
     figure_and_axes,
+    finish_plane_axes,
     input_plane,
     new_figure,
     save,
@@ -35,22 +37,22 @@ from viz.style import (
 
 __all__ = ["plot_dataset", "decision_boundary", "training_curves"]
 
-TRAIN_COLOUR = "#2c3e50"
-TEST_COLOUR = "#c0392b"
+TRAIN_COLOR = "#2c3e50"
+TEST_COLOR = "#c0392b"
 
 
 def _scatter_classes(ax: Axes, X: np.ndarray, y: np.ndarray, hollow: bool = False, size: float = 22) -> None:
     """Points coloured by class: filled with a white rim, or hollow rings (for test points)."""
-    colours = class_colours(y)
+    colors = class_colors(y)
     if hollow:
-        ax.scatter(X[:, 0], X[:, 1], s=size, facecolors="none", edgecolors=colours, linewidths=1.3, zorder=3)
+        ax.scatter(X[:, 0], X[:, 1], s=size, facecolors="none", edgecolors=colors, linewidths=1.3, zorder=3)
     else:
-        ax.scatter(X[:, 0], X[:, 1], s=size, c=colours, edgecolors="white", linewidths=0.6, zorder=3)
+        ax.scatter(X[:, 0], X[:, 1], s=size, c=colors, edgecolors="white", linewidths=0.6, zorder=3)
 
 
 def _class_legend(ax: Axes, classes: int, with_test: bool) -> None:
     handles = [
-        Line2D([], [], marker="o", linestyle="", markersize=6, markerfacecolor=class_colour(k),
+        Line2D([], [], marker="o", linestyle="", markersize=6, markerfacecolor=class_color(k),
                markeredgecolor="white", label=f"class {k}")
         for k in range(classes)
     ]
@@ -120,51 +122,50 @@ def decision_boundary(
     plane = input_plane(everything, resolution)
     scores = predict(model, plane.points)
     fig, ax = figure_and_axes(ax, 6.0, 4.6)
-
     if scores.shape[1] == 1:
-        score = plane.image(scores[:, 0])
-        # Scores grow without bound away from the data; let the few extreme ones
-        # saturate so that the shading near the boundary stays readable.
-        limit = max(float(np.percentile(np.abs(score), 95)), 1e-6)
-        ticks = MaxNLocator(nbins=4, symmetric=True).tick_values(-limit, limit)
-        limit = float(ticks[-1])  # round numbers on the colour bar
-        levels = np.linspace(-limit, limit, 21)
-        filled = ax.contourf(plane.xs, plane.ys, score, levels=levels, cmap=SIGNED_CMAP, extend="both", alpha=0.85)
-        if score.min() < 0 < score.max():
-            ax.contour(plane.xs, plane.ys, score, levels=[0.0], colors="black", linewidths=1.6)
-        colourbar = fig.colorbar(filled, ax=ax, shrink=0.85, ticks=ticks)
-        colourbar.set_label("score (class 1 where > 0)")
-        classes = 2
+        _shade_score(fig, ax, plane, plane.image(scores[:, 0]))
     else:
-        classes = scores.shape[1]
-        winner = np.argmax(scores, axis=1)
-        # 1/k when the softmax cannot choose, 1 when it is sure: mapped to pale .. strong
-        confidence = (_softmax(scores).max(axis=1) - 1.0 / classes) / (1.0 - 1.0 / classes)
-        strength = (0.15 + 0.35 * confidence)[:, None]  # pale enough for the points to stand out
-        rgb = 1.0 - strength * (1.0 - class_colours(winner))
-        ax.imshow(rgb.reshape(*plane.shape, 3), origin="lower",
-                  extent=plane.extent, interpolation="bilinear")
-        # class k wins where its logit beats the best of the others: the boundary is that margin's 0 line
-        for k in range(classes):
-            margin = scores[:, k] - np.delete(scores, k, axis=1).max(axis=1)
-            image = plane.image(margin)
-            if image.min() < 0 < image.max():
-                ax.contour(plane.xs, plane.ys, image, levels=[0.0], colors="black", linewidths=1.0)
-
+        _shade_classes(ax, plane, scores)
     _scatter_classes(ax, X, y)
     if with_test:
         _scatter_classes(ax, np.asarray(X_test, dtype=float), np.asarray(y_test), hollow=True)
+    classes = max(scores.shape[1], 2)  # a single score separates two classes
     _class_legend(ax, max(classes, int(y.max()) + 1), with_test)
     accuracy = float(np.mean(classify(model, X) == y))
-    ax.set_title(f"Decision regions (training accuracy {accuracy:.1%})", fontsize=11)
-    ax.set_xlim(plane.xs[0], plane.xs[-1])
-    ax.set_ylim(plane.ys[0], plane.ys[-1])
-    ax.set_aspect("equal")
-    ax.set_xlabel("x1")
-    ax.set_ylabel("x2")
+    finish_plane_axes(ax, plane, f"Decision regions (training accuracy {accuracy:.1%})")
     if path is not None:
         save(fig, path)
     return fig
+
+
+def _shade_score(fig: Figure, ax: Axes, plane: InputPlane, score: np.ndarray) -> None:
+    """One score: blue where positive (class 1), orange where negative, its 0 line in black, a colour bar."""
+    # Scores grow without bound away from the data; let the few extreme ones
+    # saturate so that the shading near the boundary stays readable.
+    limit = max(float(np.percentile(np.abs(score), 95)), 1e-6)
+    ticks = MaxNLocator(nbins=4, symmetric=True).tick_values(-limit, limit)
+    limit = float(ticks[-1])  # round numbers on the colour bar
+    levels = np.linspace(-limit, limit, 21)
+    filled = ax.contourf(plane.xs, plane.ys, score, levels=levels, cmap=SIGNED_CMAP, extend="both", alpha=0.85)
+    if score.min() < 0 < score.max():
+        ax.contour(plane.xs, plane.ys, score, levels=[0.0], colors="black", linewidths=1.6)
+    fig.colorbar(filled, ax=ax, shrink=0.85, ticks=ticks).set_label("score (class 1 where > 0)")
+
+
+def _shade_classes(ax: Axes, plane: InputPlane, scores: np.ndarray) -> None:
+    """Several logits: each point in its winning class's colour, paler where the softmax is less sure."""
+    classes = scores.shape[1]
+    winner = np.argmax(scores, axis=1)
+    # 1/k when the softmax cannot choose, 1 when it is sure: mapped to pale .. strong
+    confidence = (_softmax(scores).max(axis=1) - 1.0 / classes) / (1.0 - 1.0 / classes)
+    strength = (0.15 + 0.35 * confidence)[:, None]  # pale enough for the points to stand out
+    rgb = 1.0 - strength * (1.0 - class_colors(winner))
+    ax.imshow(rgb.reshape(*plane.shape, 3), origin="lower", extent=plane.extent, interpolation="bilinear")
+    # class k wins where its logit beats the best of the others: the boundary is that margin's 0 line
+    for k in range(classes):
+        image = plane.image(scores[:, k] - np.delete(scores, k, axis=1).max(axis=1))
+        if image.min() < 0 < image.max():
+            ax.contour(plane.xs, plane.ys, image, levels=[0.0], colors="black", linewidths=1.0)
 
 
 def training_curves(history: History, path: str | Path | None = None) -> Figure:
@@ -183,10 +184,10 @@ def training_curves(history: History, path: str | Path | None = None) -> Figure:
         if not train_values:
             ax.text(0.5, 0.5, "no training steps recorded", ha="center", va="center", transform=ax.transAxes)
             continue
-        ax.plot(steps, train_values, color=TRAIN_COLOUR, linewidth=1.8,
+        ax.plot(steps, train_values, color=TRAIN_COLOR, linewidth=1.8,
                 label=f"train (final {number.format(train_values[-1])})")
         if test_values:
-            ax.plot(np.arange(1, len(test_values) + 1), test_values, color=TEST_COLOUR, linewidth=1.8,
+            ax.plot(np.arange(1, len(test_values) + 1), test_values, color=TEST_COLOR, linewidth=1.8,
                     linestyle="--", label=f"test (final {number.format(test_values[-1])})")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(fontsize=9)

@@ -3,8 +3,9 @@
 Every picture in ``viz`` speaks the same colour language, borrowed from
 TensorFlow Playground: **blue is positive, orange is negative**, and a light
 grey is zero. A blue edge is a positive weight, a blue neuron is firing
-positively, a blue region is where the score says class 1. Classes get their
-own colours, and the first two are the same orange and blue.
+positively, a blue region is where the score says class 1, a blue box of a
+computation graph (``viz.graph``, ``shade="grad"``) has a positive gradient.
+Classes get their own colours, and the first two are the same orange and blue.
 
 Figures are made with ``matplotlib.figure.Figure`` on an Agg canvas, never
 with ``pyplot``: nothing opens a window, nothing is kept in a global list of
@@ -31,8 +32,8 @@ __all__ = [
     "SIGNED_CMAP",
     "InputPlane",
     "check_two_inputs",
-    "class_colour",
-    "class_colours",
+    "class_color",
+    "class_colors",
     "input_plane",
     "new_figure",
     "figure_and_axes",
@@ -46,22 +47,22 @@ ZERO = "#e8eaeb"  # the light grey between them
 # Orange below zero, grey at zero, blue above: for weights, activations and scores.
 SIGNED_CMAP = LinearSegmentedColormap.from_list("glassgrad_signed", [NEGATIVE, ZERO, POSITIVE])
 
-# Class k is drawn in _CLASS_COLOURS[k]; classes 0 and 1 match the signed colours
+# Class k is drawn in _CLASS_COLORS[k]; classes 0 and 1 match the signed colours
 # (class 1 is predicted where a single score is positive, that is blue).
-_CLASS_COLOURS = (
+_CLASS_COLORS = (
     NEGATIVE, POSITIVE, "#2ca02c", "#d62728", "#9467bd",
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 )
 
 
-def class_colour(label: int) -> str:
+def class_color(label: int) -> str:
     """The colour of class ``label`` (colours repeat after ten classes)."""
-    return _CLASS_COLOURS[int(label) % len(_CLASS_COLOURS)]
+    return _CLASS_COLORS[int(label) % len(_CLASS_COLORS)]
 
 
-def class_colours(labels: np.ndarray) -> np.ndarray:
+def class_colors(labels: np.ndarray) -> np.ndarray:
     """An (n, 3) array of RGB colours, one per label."""
-    palette = np.array([to_rgb(c) for c in _CLASS_COLOURS])
+    palette = np.array([to_rgb(c) for c in _CLASS_COLORS])
     return palette[np.asarray(labels, dtype=int) % len(palette)]
 
 
