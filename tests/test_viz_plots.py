@@ -83,6 +83,15 @@ def test_picture_is_a_figure_saved_as_a_nonempty_png(name, trained, moons, tmp_p
     assert path.read_bytes()[:8] == PNG_SIGNATURE
 
 
+@pytest.mark.parametrize("name", PICTURES)
+def test_picture_displays_itself_in_a_notebook(name, trained, moons):
+    # Jupyter shows a cell's last value through _repr_png_; a plain Figure prints "<Figure size ...>"
+    model, history = trained
+    X, y = moons
+    png = PICTURES[name](model, history, X, y)._repr_png_()
+    assert png[:8] == PNG_SIGNATURE and len(png) > 1000
+
+
 def test_path_argument_writes_the_picture(trained, moons, tmp_path):
     model, _ = trained
     X, y = moons

@@ -10,12 +10,13 @@ Classes get their own colours, and the first two are the same orange and blue.
 Figures are made with ``matplotlib.figure.Figure`` on an Agg canvas, never
 with ``pyplot``: nothing opens a window, nothing is kept in a global list of
 figures, and a script can draw hundreds of pictures without closing them. In
-a notebook a returned Figure displays itself; elsewhere ``save(fig, path)``
+a notebook a returned Figure displays itself (``GlassFigure``); elsewhere ``save(fig, path)``
 writes it (PNG, SVG or PDF, from the file's extension).
 """
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,9 +67,24 @@ def class_colors(labels: np.ndarray) -> np.ndarray:
     return palette[np.asarray(labels, dtype=int) % len(palette)]
 
 
+class GlassFigure(Figure):
+    """A matplotlib Figure that shows itself in a notebook.
+
+    Jupyter displays the last value of a cell through its ``_repr_png_``. A
+    plain Figure made without pyplot has none, so in a fresh kernel it prints
+    ``<Figure size 600x460 with 2 Axes>``; this one draws itself as ``save`` would.
+    (With ``%matplotlib inline`` IPython's own printer takes over, and the picture appears once.)
+    """
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100, facecolor="white", bbox_inches="tight", pad_inches=0.1)
+        return buffer.getvalue()
+
+
 def new_figure(width: float, height: float) -> Figure:
     """A Figure of ``width`` x ``height`` inches on an Agg canvas, laid out by matplotlib's constrained layout."""
-    figure = Figure(figsize=(width, height), layout="constrained")
+    figure = GlassFigure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(figure)  # attaches itself: savefig and canvas.buffer_rgba() work without pyplot
     return figure
 
