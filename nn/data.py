@@ -6,7 +6,7 @@ as possible and shuffled. Nothing is downloaded: numpy draws every number from
 ``np.random.default_rng(seed)``, so the same seed gives the same arrays.
 
     X, y = make_moons(200, noise=0.1, seed=1)
-    X, y = load("spirals", n=300, classes=3)
+    X, y = make_dataset("spirals", n=300, classes=3)   # the same generators, by name
     X_train, X_test, y_train, y_test = train_test_split(X, y)
 """
 
@@ -20,9 +20,9 @@ import numpy as np
 
 __all__ = [
     "DATASETS",
-    "load",
     "make_blobs",
     "make_circles",
+    "make_dataset",
     "make_moons",
     "make_spirals",
     "make_xor",
@@ -185,10 +185,14 @@ DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
 }
 
 
-def load(name: str, **kwargs: object) -> tuple[np.ndarray, np.ndarray]:
-    """The dataset called ``name`` (a key of DATASETS); keyword arguments go to its generator."""
+def make_dataset(name: str, **kwargs: object) -> tuple[np.ndarray, np.ndarray]:
+    """The dataset called ``name`` (a key of DATASETS), made by its generator with ``kwargs``.
+
+    ``make_dataset("moons", n=200)`` is ``make_moons(n=200)``: for a demo or a
+    command line that takes the dataset's name as text.
+    """
     if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+        raise ValueError(f"make_dataset: unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
     return DATASETS[name](**kwargs)
 
 

@@ -210,4 +210,6 @@ class MLP(Module):
 
     def __repr__(self) -> str:
         shape = " -> ".join(str(s) for s in self.sizes)
-        return f"MLP({shape}, {self.activation} hidden, linear output, {self.num_parameters()} parameters)"
+        # `activation` is the hidden layers' alone: a single layer is the linear output, whatever it says
+        hidden = f"{self.activation} hidden" if len(self.layers) > 1 else "no hidden layer"
+        return f"MLP({shape}, {hidden}, linear output, {self.num_parameters()} parameters)"

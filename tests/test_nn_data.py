@@ -7,7 +7,17 @@ import math
 import numpy as np
 import pytest
 
-from nn import DATASETS, load, make_blobs, make_circles, make_moons, make_spirals, make_xor, train_test_split
+import nn
+from nn import (
+    DATASETS,
+    make_blobs,
+    make_circles,
+    make_dataset,
+    make_moons,
+    make_spirals,
+    make_xor,
+    train_test_split,
+)
 
 # name -> number of classes with the generator's default arguments
 DEFAULT_CLASSES = {"moons": 2, "circles": 2, "xor": 2, "spirals": 3, "blobs": 3}
@@ -141,19 +151,32 @@ def test_spirals_and_blobs_take_the_number_of_classes() -> None:
     assert set(make_blobs(n=50, centers=4)[1].tolist()) == set(range(4))
 
 
-# --- load and bad arguments ------------------------------------------------------------
+# --- make_dataset and bad arguments ------------------------------------------------------
 
 
-def test_load_passes_keyword_arguments_to_the_generator() -> None:
-    X, y = load("circles", n=30, noise=0.0, seed=2)
+def test_make_dataset_passes_keyword_arguments_to_the_generator() -> None:
+    X, y = make_dataset("circles", n=30, noise=0.0, seed=2)
     X_direct, y_direct = make_circles(n=30, noise=0.0, seed=2)
     np.testing.assert_array_equal(X, X_direct)
     np.testing.assert_array_equal(y, y_direct)
 
 
-def test_load_of_an_unknown_name_lists_the_valid_names() -> None:
-    with pytest.raises(ValueError, match="unknown dataset 'mnist'; choose one of moons, circles"):
-        load("mnist")
+def test_make_dataset_of_an_unknown_name_lists_the_valid_names() -> None:
+    with pytest.raises(ValueError, match="make_dataset: unknown dataset 'mnist'; choose one of moons, circles"):
+        make_dataset("mnist")
+
+
+def test_the_old_name_load_says_where_datasets_and_parameters_went() -> None:
+    # nn.load("params.json") used to answer "unknown dataset": the name said nothing about datasets
+    renamed = r"nn.load was renamed: nn.make_dataset\(.*nn.load_parameters\(model, path\)"
+    with pytest.raises(AttributeError, match=renamed):
+        nn.load("params.json")
+    assert not hasattr(nn, "load")
+
+
+def test_a_name_nn_never_had_is_a_plain_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="module 'nn' has no attribute 'lod'"):
+        nn.lod  # noqa: B018
 
 
 @pytest.mark.parametrize("build, message", [

@@ -163,6 +163,16 @@ def test_mlp_repr_mentions_layer_sizes_and_parameter_count() -> None:
     assert str(_expected_parameter_count(2, [16, 16, 1])) in text
 
 
+def test_mlp_repr_names_the_hidden_activation() -> None:
+    assert "tanh hidden, linear output" in repr(MLP(2, [4, 1], activation="tanh"))
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_an_mlp_of_one_layer_says_it_has_no_hidden_layer(activation: str) -> None:
+    # a single layer is the linear output: naming an activation would describe a layer that is not there
+    assert repr(MLP(2, [1], activation=activation)) == "MLP(2 -> 1, no hidden layer, linear output, 3 parameters)"
+
+
 def test_neuron_repr_names_its_activation_and_input_count() -> None:
     assert repr(Neuron(3, activation="tanh")) == "TanhNeuron(3)"
     assert repr(Neuron(3, nonlin=False)) == "LinearNeuron(3)"
