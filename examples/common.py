@@ -226,10 +226,14 @@ def relative(path: Path) -> str:
 
 
 def draw_graph(root, stem: Path, **options) -> list[Path]:
-    """``root``'s computation graph as stem.svg and stem.png (or stem.dot without Graphviz's dot)."""
+    """``root``'s computation graph as stem.svg and stem.png (or stem.dot without Graphviz's dot).
+
+    The legend is drawn unless ``legend=False`` is passed: every graph a demo writes
+    explains its colours the same way.
+    """
     import viz
 
-    graph = viz.draw_dot(root, **options)
+    graph = viz.draw_dot(root, **{"legend": True, **options})
     try:
         return [viz.render(graph, stem.with_suffix(".svg")), viz.render(graph, stem.with_suffix(".png"))]
     except viz.GraphvizNotFound as error:
@@ -248,16 +252,40 @@ def point_graph(model, x, label: int, loss: str):
     return value
 
 
+def hardest_sample(model, X, y, loss: str):
+    """The loss of the training point the trained model finds hardest, after backward, and a title
+    that names the point (and says why, if no training point has a gradient to show)."""
+    import textwrap
+
+    from nn.evaluate import find_hardest
+
+    hardest = find_hardest(model, X, y, loss)
+    point, label = X[hardest.index], int(y[hardest.index])
+    where = "(" + ", ".join(f"{v:.2f}" for v in point) + f"), class {label}"
+    title = f"the training point the network finds hardest, {where}: its loss after backward"
+    if hardest.note:
+        title = f"training point {where}: its loss after backward. {hardest.note}"
+    # wrapped, because Graphviz widens the whole picture to fit its caption's longest line
+    return point_graph(model, point, label, loss), "\n".join(textwrap.wrap(title, 100))
+
+
 def sample_graph(model, X, y, loss: str):
     """The loss of the one training point the trained model finds hardest, after backward."""
-    from nn.evaluate import hardest_point
+    return hardest_sample(model, X, y, loss)[0]
 
-    index = hardest_point(model, X, y, loss)
-    return point_graph(model, X[index], int(y[index]), loss)
+
+def sample_picture(model, X, y, loss: str):
+    """The graph that graph.svg shows: the hardest training point's loss after backward, each
+    neuron one box, shaded by its gradient, with the legend (as the report draws it)."""
+    import viz
+
+    value, title = hardest_sample(model, X, y, loss)
+    return viz.draw_dot(value, collapse_neurons=True, shade="grad", legend=True,
+                        parameters=model.parameters(), title=title)
 
 
 def write_pictures(folder: Path, model, X, y, history, loss: str, title: str,
-                   X_test=None, y_test=None) -> list[Path]:
+                   X_test=None, y_test=None, story=()) -> list[Path]:
     """Every picture of a finished run, and the HTML report that gathers them; returns the paths."""
     import viz
 
@@ -267,8 +295,7 @@ def write_pictures(folder: Path, model, X, y, history, loss: str, title: str,
         viz.save(viz.draw_mlp(model, health=viz.unit_health(model, X)), folder / "network.png"),
         viz.save(viz.training_curves(history), folder / "training_curves.png"),
     ]
-    graph = viz.draw_dot(sample_graph(model, X, y, loss), collapse_neurons=True,
-                         title="one training point's loss, after backward")
+    graph = sample_picture(model, X, y, loss)
     try:
         written.append(viz.render(graph, folder / "graph.svg"))
     except viz.GraphvizNotFound as error:
@@ -276,18 +303,21 @@ def write_pictures(folder: Path, model, X, y, history, loss: str, title: str,
         (folder / "graph.dot").write_text(graph.source)
         written.append(folder / "graph.dot")
     written.append(viz.write_report(folder / "report.html", model, X, y, history,
-                                    X_test=X_test, y_test=y_test, title=title))
+                                    X_test=X_test, y_test=y_test, title=title, story=story))
     model.zero_grad()
     return written
 
 
 def finish(run: Run, model, X, y, history, loss: str, target: float, seconds: float,
-           X_test=None, y_test=None) -> int:
-    """Print the final metrics, write the pictures, and say whether the accuracy target was met."""
+           X_test=None, y_test=None, story=()) -> int:
+    """Print the final metrics, write the pictures, and say whether the accuracy target was met.
+
+    ``story``: chapters (``viz.report.Chapter``) the report opens with, before its standard sections.
+    """
     from nn import save_parameters
 
     if run.folder is not None:
-        write_pictures(run.folder, model, X, y, history, loss, f"glassgrad: {run.name}", X_test, y_test)
+        write_pictures(run.folder, model, X, y, history, loss, f"glassgrad: {run.name}", X_test, y_test, story)
         save_parameters(model, run.folder / "parameters.json")
     report(run.name, history, seconds)
     reached = history.accuracy[-1] >= target

@@ -20,7 +20,7 @@ from nn.data import (
     make_xor,
     train_test_split,
 )
-from nn.evaluate import classify, hardest_point, input_gradients, layer_outputs, predict
+from nn.evaluate import Hardest, classify, find_hardest, hardest_point, input_gradients, layer_outputs, predict
 from nn.losses import (
     LOSSES,
     PER_SAMPLE_LOSSES,
@@ -42,6 +42,7 @@ from nn.torch_bridge import from_torch, to_torch
 from nn.train import History, train
 
 __all__ = [
+    "Hardest",
     "DATASETS",
     "History",
     "LOSSES",
@@ -55,6 +56,7 @@ __all__ = [
     "bce_with_logits_loss",
     "classify",
     "binary_cross_entropy",
+    "find_hardest",
     "from_torch",
     "hardest_point",
     "hinge",

@@ -11,6 +11,7 @@ point by point instead, which gives the same numbers much more slowly.
 from __future__ import annotations
 
 import weakref
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from nn.losses import Loss, default_loss, find_loss
 from nn.module import MLP
 
 __all__ = ["predict", "layer_outputs", "input_gradients", "classify", "layer_index", "as_points",
-           "loss_recording", "loss_and_outputs", "hardest_point", "sample_loss"]
+           "loss_recording", "loss_and_outputs", "Hardest", "find_hardest", "hardest_point", "sample_loss"]
 
 # One recording per model and kind, reused while the model lives. Parameters
 # are read afresh at every replay, so training between calls is fine.
@@ -130,17 +131,57 @@ def loss_recording(model: MLP, loss: Loss) -> Recording:
     return record(lambda *xs: loss_and_outputs(model, loss, list(xs[:nin]), list(xs[nin:])), example, names)
 
 
-def hardest_point(model: MLP, X: np.ndarray, y: np.ndarray, loss: str = "hinge") -> int:
-    """The index of the point with the largest loss (one replay): its graph has gradients worth looking at."""
+@dataclass(frozen=True)
+class Hardest:
+    """The training point a picture follows through the network, and what its loss says."""
+
+    index: int  # its row in X
+    loss: float  # its loss
+    note: str  # "" when its loss is above 0; else why no training point sends a gradient back
+
+
+def find_hardest(model: MLP, X: np.ndarray, y: np.ndarray, loss: str = "hinge") -> Hardest:
+    """The point with the largest loss (one replay): its graph has gradients worth looking at.
+
+    When every loss is 0 (a hinge loss, once every point is beyond the margin), no point
+    sends any gradient back, and a picture of backward on one would show only zeros: the
+    point returned is then the one nearest the decision boundary, and ``note`` says why
+    its gradients are 0.
+    """
     X, found = as_points(X, model.nin, caller="hardest_point"), find_loss(loss, "hardest_point")
     columns = loss_recording(model, found).forward(list(X.T) + found.targets(np.asarray(y), model.sizes[-1]))
-    return int(np.argmax(columns[0]))
+    losses, scores = columns[0], np.stack(columns[1:], axis=1)
+    index = int(np.argmax(losses))
+    if losses[index] != 0.0:
+        return Hardest(index, float(losses[index]), "")
+    if scores.shape[1] == 1:
+        distance = np.abs(scores[:, 0])  # one score: the boundary is where it is 0
+    else:
+        ordered = np.sort(scores, axis=1)  # one score per class: the boundary is where the top two tie
+        distance = ordered[:, -1] - ordered[:, -2]
+    reason = f" ({found.at_zero})" if found.at_zero else ""
+    note = (f"Every training point has {found.name} loss 0{reason}, so none sends a gradient back; "
+            "this is the one nearest the decision boundary.")
+    return Hardest(int(np.argmin(distance)), 0.0, note)
+
+
+def hardest_point(model: MLP, X: np.ndarray, y: np.ndarray, loss: str = "hinge") -> int:
+    """The index of the point with the largest loss (``find_hardest``, which also says when every loss is 0)."""
+    return find_hardest(model, X, y, loss).index
 
 
 def sample_loss(model: MLP, x: np.ndarray, label: int, loss: str = "hinge") -> Value:
-    """The scalar graph of one point's loss, labelled for a picture: inputs "x1", "x2", ..., root "loss"."""
+    """The scalar graph of one point's loss, labelled for a picture: inputs "x1", "x2", ..., target "y", root "loss".
+
+    A per-class loss (softmax) reads the class index instead of one-hot targets: the
+    same loss and gradients as training's, from fewer nodes.
+    """
     found = find_loss(loss, "sample_loss")
     inputs = [Value(float(v), label=f"x{i + 1}") for i, v in enumerate(x)]
-    value = loss_and_outputs(model, found, inputs, found.sample_targets(label, model.sizes[-1]))[0]
+    if found.per_class:
+        value = found.function(model(inputs), label)
+    else:
+        (target,) = found.sample_targets(label, model.sizes[-1])
+        value = found.sample(model(inputs), [Value(target, label="y")])
     value.label = "loss"
     return value

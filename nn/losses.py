@@ -48,12 +48,12 @@ __all__ = [
 Number = float | int
 
 
-def _as_value(x: Value | Number, name: str) -> Value:
-    """``x`` as a Value (numbers become leaves); TypeError naming ``name`` for anything else."""
+def _as_value(x: Value | Number, name: str, label: str = "") -> Value:
+    """``x`` as a Value (a number becomes a leaf labelled ``label``); TypeError naming ``name`` for anything else."""
     if isinstance(x, Value):
         return x
     if isinstance(x, numbers.Real):
-        return Value(float(x))
+        return Value(float(x), label=label)
     raise TypeError(f"{name}: expected a Value or a number, got {x!r} of type {type(x).__name__}")
 
 
@@ -100,7 +100,7 @@ def _maximum(values: Sequence[Value]) -> Value:
 def squared_error(prediction: Value, target: Value | Number) -> Value:
     """(p - t)**2 for one sample."""
     prediction = _as_value(prediction, "squared_error(prediction)")
-    target = _as_value(target, "squared_error(target)")
+    target = _as_value(target, "squared_error(target)", label="y")
     return (prediction - target) ** 2
 
 
@@ -120,7 +120,8 @@ def hinge(score: Value, label: Value | Number) -> Value:
     """
     label = _checked_label(label, (-1, 1), "hinge", "map 0/1 class labels to -1/+1 with 2*y - 1")
     score = _as_value(score, "hinge(score)")
-    return (1.0 - label * score).relu()
+    # labelled leaves, so that a drawn graph says what each number is
+    return (Value(1.0, label="margin") - _as_value(label, "hinge", label="y") * score).relu()
 
 
 def hinge_loss(scores: Sequence[Value], labels: Sequence[Value | Number]) -> Value:
@@ -148,7 +149,9 @@ def binary_cross_entropy(logit: Value, label: Value | Number) -> Value:
     positive_part = z.relu()
     magnitude = 2.0 * positive_part - z  # |z|; 2a - a is exact in floating point
     softplus = positive_part + (1.0 + (-magnitude).exp()).log()
-    return softplus - label * z
+    # labels, so that a drawn graph reads as the formula above
+    positive_part.label, magnitude.label, softplus.label = "relu(z)", "|z|", "softplus(z)"
+    return softplus - _as_value(label, "binary_cross_entropy", label="y") * z
 
 
 def bce_with_logits_loss(logits: Sequence[Value], labels: Sequence[Value | Number]) -> Value:
@@ -216,6 +219,7 @@ def softmax_cross_entropy(logits: Sequence[Value], label: int | Sequence[Value |
     largest = _maximum(logits)
     shifted = [z - largest for z in logits]
     log_sum = Value.sum([s.exp() for s in shifted]).log()
+    largest.label, log_sum.label = "max(z)", "log sum exp"  # so that a drawn graph reads as the formula above
     if targets is None:
         return log_sum - shifted[label]
     return Value.sum([t * (log_sum - s) for t, s in zip(targets, shifted)])
@@ -276,6 +280,7 @@ class Loss:
     function: Callable[..., Value]
     targets: Callable[[np.ndarray, int], list[np.ndarray]]
     per_class: bool = False
+    at_zero: str = ""  # what a loss of exactly 0 says about a sample, for a picture that shows one
 
     def sample(self, output: Value | list[Value], targets: Sequence[Value | Number]) -> Value:
         """The loss of one sample: the model's output and that sample's entry of each target column."""
@@ -298,8 +303,10 @@ class Loss:
 
 
 LOSSES: dict[str, Loss] = {loss.name: loss for loss in (
-    Loss("hinge", "hinge loss max(0, 1 - y*score)", hinge, _plus_minus_one),
-    Loss("mse", "squared error (score - y)**2", squared_error, _plus_minus_one),
+    Loss("hinge", "hinge loss max(0, 1 - y*score)", hinge, _plus_minus_one,
+         at_zero="each is classified beyond the margin: y*score >= 1"),
+    Loss("mse", "squared error (score - y)**2", squared_error, _plus_minus_one,
+         at_zero="each score equals its target exactly"),
     Loss("bce", "binary cross-entropy on the logit", binary_cross_entropy, _zero_one),
     Loss("softmax", "softmax cross-entropy", softmax_cross_entropy, _one_hot, per_class=True),
 )}

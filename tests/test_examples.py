@@ -1,13 +1,20 @@
 """The demos in examples/: each runs in a fast setting and writes the files it promises."""
 
+import html
 import importlib
 import os
+import re
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from matplotlib.contour import ContourSet
+
+from nn import MLP, make_moons, train
+from viz.report import SECTION_TITLES
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 sys.path.insert(0, str(EXAMPLES))
@@ -17,13 +24,27 @@ DEMOS = {
     "moons": (["--steps", "3"], ["decision_boundary.png", "neuron_maps.png", "network.png", "training_curves.png",
                                  "graph.svg", "report.html", "parameters.json"]),
     "circles": (["--steps", "3"], ["decision_boundary.png", "neuron_maps.png", "report.html", "graph.svg"]),
-    "xor": (["--steps", "3"], ["decision_boundary.png", "neuron_maps.png", "report.html", "graph.svg"]),
+    "xor": (["--steps", "3"], ["decision_boundary.png", "neuron_maps.png", "report.html", "graph.svg",
+                               "one_neuron_vs_network.png"]),
     "spirals": (["--steps", "3"], ["decision_boundary.png", "neuron_maps.png", "report.html", "graph.svg"]),
     "trace_graph": (["--steps", "2"], ["graph_before.svg", "graph_before.png", "graph_after.svg", "graph_after.png",
-                                       "graph_trained.svg"]),
+                                       "graph_trained.svg", "report.html"]),
     "inside": (["--steps", "3"], ["1_untrained_network.png", "2_one_prediction_graph.svg", "3_training_curves.png",
                                   "4_neuron_maps.png", "story.md", "report.html"]),
-    "bias": (["--steps", "3"], ["bias.png"]),
+    "bias": (["--steps", "3"], ["bias.png", "report.html"]),
+}
+
+# demo -> the headings of its report.html, in order: a demo with a story tells it first
+REPORT_HEADINGS = {
+    "moons": list(SECTION_TITLES),
+    "circles": list(SECTION_TITLES),
+    "spirals": list(SECTION_TITLES),
+    "xor": ["The problem one neuron cannot solve", *SECTION_TITLES],
+    "inside": ["1. The untrained network", "2. One prediction, its loss, and the error flowing back", "3. Training",
+               "4. The trained network", "The data", "What the output is sensitive to", "Unit health",
+               "One sample through the network, forward and backward"],
+    "trace_graph": ["Forward: every value computed", "Backward: every gradient", "After 2 steps of gradient descent"],
+    "bias": ["Two samples of the same moons", "Two boundaries, shown fresh points", "The numbers"],
 }
 
 
@@ -37,6 +58,8 @@ def quick_pictures(monkeypatch):
         return [folder / "report.html"]
 
     monkeypatch.setattr(common, "write_pictures", write_report_only)
+    # xor draws a picture for the chapter its report opens with: no need for that either
+    monkeypatch.setattr(importlib.import_module("xor"), "one_neuron_chapter", lambda *args, **kwargs: None)
 
 
 def run_demo(name: str, args: list[str], capsys) -> str:
@@ -53,8 +76,10 @@ def test_demo_writes_its_files(name, tmp_path, capsys):
     for file in files:
         assert (out / file).is_file(), f"{name} did not write {file}"
         assert (out / file).stat().st_size > 0
-    if "report.html" in files:
-        assert "<html" in (out / "report.html").read_text()
+    assert "report.html" in files, "every demo writes a report"
+    page = (out / "report.html").read_text()
+    assert "<html" in page
+    assert [html.unescape(heading) for heading in re.findall(r"<h2>(.*?)</h2>", page)] == REPORT_HEADINGS[name]
     assert "wrote" in printed
 
 
@@ -244,3 +269,22 @@ def test_a_python_file_in_examples_that_is_not_a_demo_says_so(path):
                                         ("trace_graph", ["--steps", "0"])])
 def test_the_edge_values_of_the_options_are_accepted(name, argv, capsys):
     run_demo(name, ["--steps", "1", "--no-pictures", *argv], capsys)
+
+
+def test_xor_shows_one_neuron_failing_where_the_network_succeeds(capsys):
+    printed = run_demo("xor", ["--no-pictures"], capsys)  # the default 150 steps: the network reaches 100%
+    lone = re.search(r"one neuron, .*: ([0-9.]+)% train accuracy", printed)
+    assert lone is not None, printed
+    assert float(lone.group(1)) <= 75.0, "one line can get at most three of XOR's four corners right"
+    assert "target: 100% train accuracy, reached" in printed
+
+
+def test_bias_draws_both_boundaries_on_one_colour_scale():
+    bias = importlib.import_module("bias")
+    X, y = make_moons(60, 0.1, seed=0)
+    models = [MLP(2, [4, 1], seed=0), MLP(2, [4, 1], seed=1)]
+    train(models[0], X, y, steps=20, learning_rate=0.5)  # the other stays untrained: much smaller scores
+    figure = bias.side_by_side(models, X, y)
+    shadings = [[c for c in ax.collections if isinstance(c, ContourSet) and c.filled][0] for ax in figure.axes[:2]]
+    assert np.array_equal(shadings[0].levels, shadings[1].levels)
+    assert len(figure.axes) == 3, "two panels and one colour bar"

@@ -5,7 +5,7 @@ import pytest
 
 from engine import Value
 from nn import MLP, SGD, Adam, make_moons, make_spirals, make_xor
-from nn.evaluate import classify, hardest_point, input_gradients, layer_outputs, predict
+from nn.evaluate import classify, find_hardest, hardest_point, input_gradients, layer_outputs, predict
 from nn.train import History, train
 
 
@@ -99,6 +99,35 @@ def test_hardest_point_has_the_largest_scalar_loss():
     train(model, X, y, loss="mse", steps=5)
     scalar = [(model(list(point)).data - (2 * label - 1)) ** 2 for point, label in zip(X, y)]
     assert hardest_point(model, X, y, "mse") == int(np.argmax(scalar))
+
+
+def test_find_hardest_gives_the_largest_loss_and_no_note_when_it_is_above_zero():
+    X, y = make_moons(n=30, noise=0.2, seed=3)
+    model = MLP(2, [4, 1], seed=3)
+    scalar = [max(0.0, 1.0 - (2 * label - 1) * model(list(point)).data) for point, label in zip(X, y)]
+    hardest = find_hardest(model, X, y, "hinge")
+    assert max(scalar) > 0.0
+    assert hardest.index == int(np.argmax(scalar)) and hardest.loss == pytest.approx(max(scalar))
+    assert hardest.note == ""
+
+
+def model_beyond_the_margin() -> tuple[MLP, np.ndarray, np.ndarray]:
+    """Every point of class 1 and every score at least 1: every hinge loss is 0."""
+    X, _ = make_moons(n=30, noise=0.2, seed=3)
+    model = MLP(2, [4, 1], activation="tanh", seed=3)
+    # four tanh outputs in [-1, 1], times weights in [-1, 1], move the score less than 4 from the bias
+    model.layers[-1].neurons[0].b.data = 10.0
+    return model, X, np.ones(len(X), dtype=int)
+
+
+def test_when_every_loss_is_zero_the_point_nearest_the_boundary_is_chosen_and_the_note_says_why():
+    model, X, y = model_beyond_the_margin()
+    scores = [model(list(point)).data for point in X]
+    assert min(scores) >= 1.0  # so that every hinge loss is 0
+    hardest = find_hardest(model, X, y, "hinge")
+    assert hardest.index == int(np.argmin(np.abs(scores))) and hardest.loss == 0.0
+    assert "hinge loss 0" in hardest.note and "beyond the margin" in hardest.note
+    assert hardest_point(model, X, y, "hinge") == hardest.index
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,8 @@ import numpy as np
 import pytest
 
 from nn import MLP, make_moons, train, train_test_split
-from viz.report import write_report
+from viz.plots import plot_dataset
+from viz.report import Chapter, Picture, Table, write_report, write_story
 
 matplotlib.use("Agg")
 
@@ -133,3 +134,16 @@ def test_every_image_of_the_report_decodes_in_the_browser(report, tmp_path):
     messages = open_in_chromium(page, tmp_path / "checked.png", tmp_path / "profile")
     images = text.count("<img ")
     assert len(messages) == 1 and f"images decoded: {images}" in messages[0], messages
+
+
+def test_a_story_page_loads_without_console_messages_and_is_not_blank(tmp_path):
+    X, y = make_moons(40, 0.1, seed=5)
+    svg = tmp_path / "box.svg"
+    svg.write_text('<svg width="80pt" height="40pt" xmlns="http://www.w3.org/2000/svg"><rect width="80" height="40" '
+                   'fill="#0877bd"/></svg>', encoding="utf-8")
+    chapters = [Chapter("First", ["Some words.", Picture(plot_dataset(X, y), "the points")]),
+                Chapter("Second", [Table([["a", "b"], ["1", "2"]]), Picture(svg, "a box")])]
+    page = write_story(tmp_path / "story.html", "A story", chapters)
+    screenshot = tmp_path / "story.png"
+    assert open_in_chromium(page, screenshot, tmp_path / "profile") == []
+    assert not is_blank(screenshot)

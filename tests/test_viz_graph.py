@@ -593,3 +593,181 @@ def test_a_bad_option_value_is_refused_naming_the_option(argument, value):
 def test_an_argument_of_the_wrong_type_is_refused_naming_it(argument, value):
     with pytest.raises(TypeError, match=f"{argument}="):
         draw_dot(one_step(), **{argument: value})
+
+
+# --- constants, named parts, and the compact collapsed picture ----------------------------
+
+
+def test_a_leaf_without_a_label_is_drawn_as_a_constant_without_a_grad():
+    x = Value(3.0, label="x")
+    y = x * 2.0
+    y.label = "y"
+    y.backward()
+    dot = draw_dot(y)
+    (constant,) = [html for html in value_nodes(dot).values() if "constant 2" in html]
+    assert "grad" not in constant and "data" not in constant
+    assert box_colors(constant) == COLORS["constant"]
+    assert "grad 2.0000" in value_nodes(dot)[node_name(dot, "x")]  # a labelled leaf keeps its grad
+
+
+def test_a_constant_is_not_shaded_by_its_grad():
+    x = Value(3.0, label="x")
+    y = x * 2.0
+    y.backward()  # the constant's grad is 3: the largest, but nothing updates a constant
+    dot = draw_dot(y, shade="grad")
+    (constant,) = [html for html in value_nodes(dot).values() if "constant 2" in html]
+    assert box_colors(constant)[0] == "#ffffff"
+    assert box_colors(value_nodes(dot)[node_name(dot, "x")])[0] == POSITIVE_GRAD_COLOR.lower()
+
+
+def test_the_collapsed_picture_writes_each_operation_in_its_result_box():
+    loss, _, _ = mlp_sample_loss()
+    dot = draw_dot(loss, collapse_neurons=True)
+    assert not OP_NODE.findall(dot.source)
+    boxes = value_nodes(dot)
+    assert "**2" in boxes[node_name(dot, "loss")]
+    (difference,) = [name for name, html in boxes.items() if "a - b" in html]
+    tags = sorted(re.search(r"headlabel=(\w+)", attributes).group(1)
+                  for _, head, attributes in edges(dot) if head == difference)
+    assert tags == ["a", "b"]  # the operand names stay, by the arrow heads
+
+
+def softplus_sample() -> tuple[Value, Value, Value]:
+    """softplus(z) - y*z, as nn.losses.binary_cross_entropy builds it, after backward: (loss, z, softplus)."""
+    z = Value(0.8, label="z")
+    positive = z.relu()
+    positive.label = "relu(z)"
+    softplus = positive + (1.0 + (-(2.0 * positive - z)).exp()).log()
+    softplus.label = "softplus(z)"
+    loss = softplus - Value(1.0, label="y") * z
+    loss.label = "loss"
+    loss.backward()
+    return loss, z, softplus
+
+
+def test_a_labelled_part_of_a_formula_is_one_box_when_neurons_are():
+    loss, z, softplus = softplus_sample()
+    dot = draw_dot(loss, collapse_neurons=True, edge_grads=True)
+    box = value_nodes(dot)[node_name(dot, "softplus(z)")]
+    hidden = sum(1 for node in topological_order(softplus) if node.parents) - 1  # relu(z) has a box of its own
+    assert f"{hidden} ops" in box and f"data {softplus.data:.4f}" in box
+    assert not any(text in dot.source for text in (">exp<", ">log<", "constant 1", "constant 2"))
+    # the gradient each arrow out of z carries still adds up to z's grad
+    outgoing = [edge_gradient(attributes) for tail, _, attributes in edges(dot) if tail == node_name(dot, "z")]
+    assert sum(outgoing) == pytest.approx(z.grad, abs=1e-4 * len(outgoing))
+
+
+def test_the_root_keeps_its_operation_when_collapsed():
+    loss, _, _ = softplus_sample()
+    dot = draw_dot(loss, collapse_neurons=True)
+    assert "a - b" in value_nodes(dot)[node_name(dot, "loss")]
+    assert any("<TD>*</TD>" in html for html in value_nodes(dot).values())  # y*z, which only the root uses
+
+
+# --- wide layers -----------------------------------------------------------------------
+
+
+def wide_sample_loss(width: int = 20, seed: int = 0) -> tuple[Value, MLP]:
+    model = MLP(2, [width, 1], seed=seed)
+    loss = (model([Value(0.5, label="x1"), Value(-1.0, label="x2")]) - 1.0) ** 2
+    loss.label = "loss"
+    loss.backward()
+    return loss, model
+
+
+def test_a_wide_layer_shows_the_neurons_with_the_largest_grads_and_one_box_for_the_rest():
+    loss, model = wide_sample_loss(width=20)
+    dot = draw_dot(loss, collapse_neurons=True, max_neurons=6)
+    layer = cluster_body(dot.source, "cluster_L1")
+    shown = re.findall(r"<B>(L1\.N\d+)</B>", layer)
+    outputs = {node.label: node for node in topological_order(loss) if re.fullmatch(r"L1\.N\d+", node.label)}
+    largest = sorted(outputs, key=lambda label: -abs(outputs[label].grad))[:5]
+    assert sorted(shown) == sorted(largest)
+    assert "+ 15 more neurons" in layer
+    left_out = [node.grad for label, node in outputs.items() if label not in largest]
+    assert f"each |grad| ≤ {format_number(max(abs(grad) for grad in left_out))}" in layer
+
+
+def test_max_neurons_is_the_most_boxes_in_a_column_none_draws_every_neuron():
+    loss, _ = wide_sample_loss(width=20)
+    assert len(re.findall(r"<B>L1\.N\d+</B>", draw_dot(loss, collapse_neurons=True, max_neurons=None).source)) == 20
+    one = draw_dot(loss, collapse_neurons=True, max_neurons=1).source
+    assert not re.findall(r"<B>L1\.N\d+</B>", one) and "+ 20 more neurons" in one
+    default = draw_dot(loss, collapse_neurons=True).source  # max_neurons=12: a column of twelve boxes
+    assert len(re.findall(r"<B>L1\.N\d+</B>", default)) == 11 and "+ 9 more neurons" in default
+
+
+def test_arrows_into_and_out_of_the_left_out_neurons_carry_their_sum():
+    loss, model = wide_sample_loss(width=20)
+    dot = draw_dot(loss, collapse_neurons=True, max_neurons=6, edge_grads=True)
+    for leaf in ("x1", "x2"):
+        name = node_name(dot, leaf)
+        outgoing = [edge_gradient(attributes) for tail, _, attributes in edges(dot) if tail == name]
+        assert len(outgoing) == 6  # five neurons and the box for the rest
+        leaf_grad = next(node.grad for node in topological_order(loss) if node.label == leaf)
+        assert sum(outgoing) == pytest.approx(leaf_grad, abs=1e-4 * len(outgoing))
+
+
+def test_neurons_an_operation_reads_are_never_left_out():
+    model = MLP(2, [15], seed=0)  # 15 outputs, all read by the sum below
+    total = Value.sum(model([Value(0.5, label="x1"), Value(-1.0, label="x2")]))
+    total.backward()
+    source = draw_dot(total, collapse_neurons=True, max_neurons=4).source
+    assert len(re.findall(r"<B>L1\.N\d+</B>", source)) == 15 and "more neurons" not in source
+
+
+@pytest.mark.parametrize(("value", "error"), [(0, ValueError), (2.5, TypeError), (True, TypeError)])
+def test_a_bad_max_neurons_is_refused_naming_it(value, error):
+    with pytest.raises(error, match="max_neurons="):
+        draw_dot(one_step(), max_neurons=value)
+
+
+@needs_dot
+def test_a_neurons_parameters_stand_in_order_b_w1_w2_w3():
+    model = MLP(3, [3, 1], activation="tanh", seed=1)
+    loss = model([Value(0.5, label="x1"), Value(-1.0, label="x2"), Value(2.0, label="x3")]) ** 2
+    loss.backward()
+    positions = box_positions(draw_dot(loss))
+    for neuron in ("L1.N1", "L1.N2", "L1.N3", "L2.N1"):
+        names = [f"{neuron}.{part}" for part in ("b", "w1", "w2", "w3")]
+        names = [name for name in names if name in positions]
+        assert sorted(names, key=lambda name: -positions[name][1]) == names  # top to bottom
+
+
+# --- the legend and the caption ------------------------------------------------------
+
+
+def test_the_legend_is_drawn_by_default_when_the_colours_say_more_than_the_kind():
+    o, _ = tanh_neuron()
+    assert "cluster_legend" in draw_dot(o, shade="grad").source
+    assert "cluster_legend" in draw_dot(o, collapse_neurons=True).source
+    assert "cluster_legend" not in draw_dot(o, shade="grad", legend=False).source
+    assert "cluster_legend" not in draw_dot(o).source
+
+
+def test_the_legend_names_only_the_kinds_of_box_drawn():
+    loss, _, _ = mlp_sample_loss()
+    legend = cluster_body(draw_dot(loss, collapse_neurons=True, shade="grad").source, "cluster_legend")
+    assert "neuron (collapsed)" in legend and "parameter leaf" not in legend and "operation (oval)" not in legend
+    assert "border: what it is" in legend and "fill: its grad" in legend
+
+
+def hinge_beyond_the_margin() -> Value:
+    score = Value(2.5, label="score")
+    loss = (Value(1.0, label="margin") - Value(1.0, label="y") * score).relu()
+    loss.label = "loss"
+    loss.backward()
+    return loss
+
+
+def test_a_picture_where_no_gradient_flows_says_where_it_stopped():
+    loss = hinge_beyond_the_margin()
+    source = draw_dot(loss, title="one point").source
+    assert "one point\nNo gradient flows back from loss: relu's derivative at -1.5000 is 0" in source
+
+
+def test_no_sentence_when_gradient_flows_or_before_backward():
+    o, _ = tanh_neuron()
+    assert "No gradient" not in draw_dot(o).source
+    before = Value(2.0, label="x") * Value(3.0, label="w")
+    assert "No gradient" not in draw_dot(before).source

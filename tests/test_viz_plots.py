@@ -12,16 +12,17 @@ import numpy as np
 import pytest
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgb, to_rgba
+from matplotlib.contour import ContourSet
 from matplotlib.figure import Figure
-from matplotlib.patches import Circle, Wedge
+from matplotlib.patches import Circle, Rectangle, Wedge
 
 from nn import MLP, History, classify, input_gradients, layer_outputs, make_blobs, make_moons, predict, train
 from viz.features import excite_neuron, plot_excitation, saliency_map
 from viz.health import DEAD, SATURATION, plot_unit_health, unit_health
-from viz.network import draw_mlp
-from viz.neurons import neuron_maps
-from viz.plots import decision_boundary, plot_dataset, training_curves
-from viz.style import NEGATIVE, POSITIVE, SIGNED_CMAP, class_color, input_plane, save
+from viz.network import draw_mlp, edge_opacity
+from viz.neurons import TILE_INCHES, TILES_PER_ROW, neuron_maps
+from viz.plots import compare_boundaries, decision_boundary, plot_dataset, training_curves
+from viz.style import NEGATIVE, PAGE_WIDTH, POSITIVE, SIGNED_CMAP, class_color, format_coordinate, input_plane, save
 
 matplotlib.use("Agg")  # viz never uses pyplot, but a test run must never open a window either
 
@@ -182,6 +183,73 @@ def test_draw_mlp_health_ring_is_full_and_dark_for_a_dead_neuron(moons):
     assert len(full_rings) >= 1
 
 
+def hidden_centres(model: MLP) -> list[tuple[float, float, int, int]]:
+    """(x, y, layer, neuron) of every hidden neuron, as draw_mlp places them: layer columns 4 apart, rows 1 apart."""
+    centres = []
+    for index, layer in enumerate(model.layers[:-1]):
+        for j in range(layer.nout):
+            centres.append((4.0 * (index + 1), (layer.nout - 1) / 2.0 - j, index, j))
+    return centres
+
+
+def test_draw_mlp_writes_in_each_hidden_neuron_its_output_for_x(trained, moons):
+    model, _ = trained
+    X, _ = moons
+    figure = draw_mlp(model, x=X[3])
+    outputs = layer_outputs(model, X[3:4])
+    texts = {tuple(np.round(t.get_position(), 6)): t.get_text() for t in figure.axes[0].texts}
+    for x, y, layer, neuron in hidden_centres(model):
+        written = texts[(round(x, 6), round(y, 6))]
+        assert float(written) == pytest.approx(outputs[layer][0, neuron], abs=0.051, rel=0.051)
+
+
+def test_draw_mlp_without_an_input_writes_no_number_in_a_neuron(trained):
+    model, _ = trained
+    figure = draw_mlp(model)
+    centres = {(round(x, 6), round(y, 6)) for x, y, _, _ in hidden_centres(model)}
+    assert not [t for t in figure.axes[0].texts if tuple(np.round(t.get_position(), 6)) in centres]
+
+
+def test_draw_mlp_shows_each_bias_as_a_square_in_its_sign_colour():
+    model = MLP(2, [4, 1], seed=0)
+    for neuron, bias in zip(model.layers[0].neurons, [0.9, -0.9, 0.0, 0.9]):
+        neuron.b.data = bias
+    squares = [p for p in draw_mlp(model).axes[0].patches if isinstance(p, Rectangle) and p.get_label() == "bias"]
+    assert len(squares) == sum(model.sizes[1:])
+    colours = [np.array(square.get_facecolor()[:3]) for square in squares[:4]]
+    blue, orange, grey = np.array(to_rgb(POSITIVE)), np.array(to_rgb(NEGATIVE)), np.array(SIGNED_CMAP(0.5)[:3])
+    assert np.linalg.norm(colours[0] - blue) < np.linalg.norm(colours[0] - orange)
+    assert np.linalg.norm(colours[1] - orange) < np.linalg.norm(colours[1] - blue)
+    assert np.allclose(colours[2], grey)
+
+
+def test_the_smaller_half_of_a_wide_layers_weights_is_faint_and_the_strongest_opaque():
+    model = MLP(2, [16, 16, 1], seed=4)  # weights uniform in [-1, 1]
+    l2_edges = weight_edges(draw_mlp(model))[1]
+    opacity = l2_edges.get_colors()[:, 3]
+    sizes = np.abs([w.data for neuron in model.layers[1].neurons for w in neuron.w])
+    assert np.all(opacity[sizes <= np.median(sizes)] < 0.15), "the smaller half of the 256 weights fades"
+    assert opacity.max() > 0.9
+    assert edge_opacity(1 / 3) < 0.06 and edge_opacity(1.0) == 1.0
+
+
+def test_draw_mlp_legend_names_every_mark(trained, moons):
+    model, _ = trained
+    X, _ = moons
+    figure = draw_mlp(model, x=X[0], health=unit_health(model, X))
+    labels = " | ".join(text.get_text() for text in figure.axes[0].get_legend().get_texts())
+    for mark in ("positive weight", "negative weight", "small |weight|", "the bias", "output for this input",
+                 "dead or saturated"):
+        assert mark in labels
+
+
+def test_draw_mlp_writes_the_input_and_the_score_beside_them_without_a_minus_zero():
+    model = MLP(2, [4, 1], seed=0)
+    texts = [t.get_text() for t in draw_mlp(model, x=[-0.0001, 0.0]).axes[0].texts]
+    assert "x1 = -0.0001" in texts and "x2 = 0" in texts
+    assert not [text for text in texts if "-0.00" in text and "-0.0001" not in text]
+
+
 # --- unit health -------------------------------------------------------------
 
 
@@ -278,6 +346,56 @@ def test_neuron_map_images_are_the_neurons_outputs_over_the_plane(trained, moons
         assert np.allclose(ax.images[0].get_array().ravel(), outputs[:, column])
 
 
+def tile_axes_by_layer(figure: Figure, model: MLP) -> list[list]:
+    tiles, start = [], 0
+    for layer in model.layers:
+        tiles.append(figure.axes[start:start + layer.nout])
+        start += layer.nout
+    return tiles
+
+
+def test_neuron_maps_wraps_a_wide_layer_at_eight_tiles_a_row():
+    model = MLP(2, [32, 16, 3], seed=0)
+    figure = neuron_maps(model, resolution=8)
+    figure.canvas.draw()
+    assert TILES_PER_ROW == 8
+    for layer, tiles in zip(model.layers, tile_axes_by_layer(figure, model)):
+        rows: dict[float, int] = {}
+        for ax in tiles:
+            top = round(ax.get_window_extent().y1, 1)
+            rows[top] = rows.get(top, 0) + 1
+        assert max(rows.values()) <= TILES_PER_ROW
+        assert len(rows) == -(-layer.nout // TILES_PER_ROW), "a layer fills its rows before starting a new one"
+
+
+def test_neuron_map_tiles_are_large_enough_to_read_in_a_png_and_in_a_report():
+    from viz.report import CONTENT_WIDTH_PX, REPORT_DPI
+
+    model = MLP(2, [32, 3], seed=0)
+    figure = neuron_maps(model, resolution=8)
+    figure.canvas.draw()
+    inches = min(ax.get_window_extent().width for ax in figure.axes) / figure.dpi
+    assert inches >= 0.95 * TILE_INCHES
+    assert inches * 120 >= 110, "save() writes 120 dpi: a tile of at least 110 px"
+    assert inches * REPORT_DPI >= 100, "the report shows a tile at 100 px or more"
+    assert figure.get_figwidth() <= PAGE_WIDTH and (PAGE_WIDTH + 0.2) * REPORT_DPI <= CONTENT_WIDTH_PX, \
+        "the report never shrinks the picture (0.2: the margins save() adds)"
+
+
+def test_neuron_maps_says_what_every_colour_means_in_the_picture(moons):
+    X, y = moons
+    model = MLP(2, [4, 1], seed=2)
+    model.layers[0].neurons[1].b.data = -100.0  # zero over the whole plane
+    figure = neuron_maps(model, X, y, resolution=16)
+    key = " | ".join(text.get_text() for legend in figure.subfigs[0].legends for text in legend.get_texts())
+    for meaning in ("output > 0", "output 0", "output < 0", "dark-red title", "class 0", "class 1"):
+        assert meaning in key
+    dead = figure.axes[1]
+    assert dead.get_title() == "L1.N2" and dead.title.get_color() == DEAD
+    assert dead.get_xlabel() == "0 everywhere"
+    assert [ax.get_xlabel() for ax in figure.axes if ax is not dead][0].startswith("|out|")
+
+
 # --- feature visualisation -------------------------------------------------------
 
 
@@ -335,3 +453,38 @@ def test_training_curves_plot_the_history(trained):
     assert np.allclose(loss_line.get_ydata(), history.loss)
     assert np.allclose(accuracy_line.get_ydata(), history.accuracy)
     assert list(loss_line.get_xdata()) == list(range(1, len(history) + 1))
+
+
+def test_training_curves_legends_stay_off_the_curves(trained):
+    _, history = trained  # reaches 100%: an inside legend would sit on that plateau
+    figure = training_curves(history)
+    figure.canvas.draw()
+    for ax in figure.axes:
+        legend = ax.get_legend().get_window_extent()
+        assert not legend.overlaps(ax.get_window_extent()), "the legend sits under the panel, not on it"
+
+
+def test_compare_boundaries_draws_every_panel_on_one_colour_scale(trained, moons):
+    model, _ = trained
+    X, y = moons
+    quiet = MLP(2, [1], seed=0)  # an untrained neuron: scores far smaller than the trained model's
+    figure = compare_boundaries([quiet, model], ["quiet", "trained"], X, y, resolution=30)
+    shadings = [[c for c in ax.collections if isinstance(c, ContourSet) and c.filled][0] for ax in figure.axes[:2]]
+    assert np.array_equal(shadings[0].levels, shadings[1].levels)
+    assert len(figure.axes) == 3, "two panels and one colour bar"
+    assert figure.get_figwidth() <= PAGE_WIDTH
+
+
+def test_decision_boundary_takes_a_given_score_limit(trained, moons):
+    model, _ = trained
+    X, y = moons
+    figure = decision_boundary(model, X, y, resolution=30, score_limit=7.0, colorbar=False)
+    shading = [c for c in figure.axes[0].collections if isinstance(c, ContourSet) and c.filled][0]
+    assert shading.levels[0] == -7.0 and shading.levels[-1] == 7.0
+    assert len(figure.axes) == 1
+
+
+@pytest.mark.parametrize("value, text", [(0.0, "0"), (-0.0, "0"), (-0.001, "-0.001"), (0.0042, "0.0042"),
+                                         (-0.004999, "-0.005"), (1.234, "1.23"), (-0.004, "-0.004")])
+def test_format_coordinate_never_writes_minus_zero(value, text):
+    assert format_coordinate(value) == text

@@ -16,7 +16,8 @@ import pytest
 from nn import MLP, History, make_blobs, make_moons, train, train_test_split
 from viz import report
 from viz.graph import GraphvizNotFound
-from viz.report import SECTION_TITLES, write_report
+from viz.plots import plot_dataset
+from viz.report import CONTENT_WIDTH_PX, SECTION_TITLES, Chapter, Picture, Table, write_report, write_story
 
 matplotlib.use("Agg")
 
@@ -157,3 +158,82 @@ def test_report_of_an_untrained_model_has_no_curves_but_everything_else(tmp_path
     page = path.read_text(encoding="utf-8")
     assert "No training history was recorded" in page
     assert re.findall(r"<h2>(.*?)</h2>", page) == [html.escape(title) for title in SECTION_TITLES]
+
+
+def headings(page: str) -> list[str]:
+    return re.findall(r"<h2>(.*?)</h2>", page)
+
+
+def png_widths(page: str) -> list[int]:
+    """The width in pixels of every inline PNG (bytes 16 to 20 of a PNG: its IHDR width, big-endian)."""
+    sources = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+    return [int.from_bytes(base64.b64decode(source)[16:20], "big") for source in sources]
+
+
+def test_training_curves_section_speaks_of_a_dashed_test_curve_only_when_there_is_one(run, page, tmp_path):
+    model, X_train, y_train, X_test, y_test, _ = run
+    assert "test curve (dashed)" in page
+    history = train(MLP(2, [4, 1], seed=0), X_train, y_train, steps=3)
+    alone = write_report(tmp_path / "r.html", model, X_train, y_train, history, sample_graph=False)
+    text = alone.read_text(encoding="utf-8")
+    assert "dashed" not in text and "no test set" in text
+
+
+def test_report_explains_a_hardest_point_shared_by_two_classes_and_writes_no_minus_zero(tmp_path):
+    X = np.array([[-0.0, 0.0], [0.0, 0.0], [1.0, 1.0], [-1.0, 1.0]])
+    y = np.array([0, 1, 1, 0])
+    model = MLP(2, [4, 1], seed=0)
+    for p in model.parameters():
+        p.data = 0.0
+    model.layers[-1].neurons[0].b.data = 5.0  # score 5 everywhere: every class-0 point has hinge loss 6
+    page = write_report(tmp_path / "r.html", model, X, y, None, sample_graph=False).read_text(encoding="utf-8")
+    assert "(0, 0), class 0" in page  # the first of the hardest points, at -0.0 and 0.0
+    assert "-0.00" not in page
+    assert "2 training points sit exactly there, of classes 0 and 1" in page
+
+
+def test_report_tells_a_story_first_then_the_sections_asked_for(run, tmp_path):
+    model, X_train, y_train, X_test, y_test, history = run
+    story = [Chapter("Once upon a time", [
+        "A paragraph & more.",
+        Picture(plot_dataset(X_train, y_train), "the data, as told"),
+        Table([["name", "value"], ["answer", "42"]]),
+    ])]
+    page = write_report(tmp_path / "r.html", model, X_train, y_train, history, story=story,
+                        sections=("The data", "Unit health"), sample_graph=False).read_text(encoding="utf-8")
+    assert headings(page) == ["Once upon a time", "The data", "Unit health"]
+    assert "<p>A paragraph &amp; more.</p>" in page
+    assert "<figcaption>the data, as told</figcaption>" in page
+    assert "<th>name</th>" in page and "<td>42</td>" in page
+
+
+def test_report_refuses_a_section_it_does_not_have(run, tmp_path):
+    model, X_train, y_train, *_ = run
+    with pytest.raises(ValueError, match="no section 'The weather'"):
+        write_report(tmp_path / "r.html", model, X_train, y_train, None, sections=("The weather",))
+
+
+def test_a_story_page_inlines_its_png_and_svg_files_and_refers_to_nothing_outside(tmp_path):
+    figure_path = tmp_path / "points.png"
+    plot_dataset(np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([0, 1]), path=figure_path)
+    svg_path = tmp_path / "box.svg"
+    svg_path.write_text('<?xml version="1.0"?>\n<svg width="40pt" height="20pt" xmlns="http://www.w3.org/2000/svg">'
+                        '<rect width="40" height="20"/></svg>', encoding="utf-8")
+    chapters = [Chapter("Pictures", [Picture(figure_path, "a png"), Picture(svg_path, "an svg")])]
+    page = write_story(tmp_path / "story.html", "A story", chapters).read_text(encoding="utf-8")
+    assert headings(page) == ["Pictures"]
+    assert '<div class="graph"><svg style="--natural-width: 40pt' in page
+    assert len(png_widths(page)) == 1
+    for address in references(page):
+        assert address.startswith(("data:", "#")), address
+    assert "default-src 'none'" in page
+
+
+def test_every_picture_of_a_wide_networks_report_fits_the_column_unshrunk(tmp_path):
+    X, y = make_moons(40, 0.1, seed=3)
+    model = MLP(2, [32, 1], seed=3)
+    history = train(model, X, y, steps=2, learning_rate=0.1)
+    page = write_report(tmp_path / "r.html", model, X, y, history, sample_graph=False).read_text(encoding="utf-8")
+    widths = png_widths(page)
+    assert len(widths) >= 7
+    assert max(widths) <= CONTENT_WIDTH_PX, widths

@@ -28,11 +28,16 @@ from viz.graph import GlassDigraph, GraphvizNotFound, draw_dot, draw_legend, for
 from viz.health import plot_unit_health, unit_health
 from viz.network import draw_mlp
 from viz.neurons import neuron_maps
-from viz.plots import decision_boundary, plot_dataset, training_curves
-from viz.report import write_report
+from viz.plots import compare_boundaries, decision_boundary, plot_dataset, training_curves
+from viz.report import Chapter, Picture, Table, write_report, write_story
 from viz.style import save
 
 __all__ = [
+    "Chapter",
+    "Picture",
+    "Table",
+    "compare_boundaries",
+    "write_story",
     "GlassDigraph",
     "GradCheckReport",
     "GraphvizNotFound",

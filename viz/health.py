@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 
 from nn.evaluate import layer_outputs
 from nn.module import MLP
-from viz.style import new_figure, save
+from viz.style import PAGE_WIDTH, new_figure, save
 
 __all__ = ["SATURATION", "unit_health", "flat_points", "plot_unit_health", "share_color"]
 
@@ -90,7 +90,8 @@ def plot_unit_health(model: MLP, health: list[np.ndarray], path: str | Path | No
     shares = check_health(model, health)
     hidden = model.layers[:-1]
     widest = max((layer.nout for layer in hidden), default=1)
-    fig = new_figure(max(6.0, 0.42 * widest + 1.5), 0.3 + 2.1 * max(1, len(hidden)))
+    # at most a page wide, so that a report shows it unshrunk: a 32-wide layer gets narrower bars
+    fig = new_figure(min(max(6.0, 0.42 * widest + 1.5), PAGE_WIDTH), 0.3 + 2.1 * max(1, len(hidden)))
     if not hidden:
         ax = fig.add_subplot()
         ax.axis("off")
@@ -104,7 +105,7 @@ def plot_unit_health(model: MLP, health: list[np.ndarray], path: str | Path | No
             if value >= 1.0:
                 ax.text(position, 1.02, "dead" if layer.activation == "relu" else "stuck",
                         ha="center", va="bottom", fontsize=7, color=DEAD)
-        ax.set_xticks(positions, [f"N{j}" for j in positions], fontsize=8)
+        ax.set_xticks(positions, [f"N{j}" for j in positions], fontsize=8 if layer.nout <= 20 else 6.5)
         ax.set_xlim(0.4, layer.nout + 0.6)
         ax.set_ylim(0.0, 1.15)
         ax.set_yticks([0.0, 0.5, 1.0], ["0%", "50%", "100%"])

@@ -1,7 +1,8 @@
 """Plots of a classifier from the outside: its data, its decision regions, its training curves.
 
 These three pictures answer "what was the task, what did the network learn,
-and how did learning go". The pictures that open the network up (its
+and how did learning go"; ``compare_boundaries`` puts several models' regions
+side by side on one colour scale. The pictures that open the network up (its
 diagram, every neuron's map, saliency) live in ``viz.network``,
 ``viz.neurons`` and ``viz.features``.
 
@@ -11,10 +12,12 @@ into where one panel suffices, and writes the picture when given ``path``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.contour import ContourSet
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator, PercentFormatter
@@ -23,6 +26,7 @@ from nn.evaluate import classify, predict
 from nn.module import MLP
 from nn.train import History
 from viz.style import (
+    PAGE_WIDTH,
     SIGNED_CMAP,
     InputPlane,
     check_two_inputs,
@@ -35,7 +39,7 @@ from viz.style import (
     save,
 )
 
-__all__ = ["plot_dataset", "decision_boundary", "training_curves"]
+__all__ = ["plot_dataset", "decision_boundary", "compare_boundaries", "score_scale", "training_curves"]
 
 TRAIN_COLOR = "#2c3e50"
 TEST_COLOR = "#c0392b"
@@ -103,12 +107,18 @@ def decision_boundary(
     X_test: np.ndarray | None = None,
     y_test: np.ndarray | None = None,
     path: str | Path | None = None,
+    score_limit: float | None = None,
+    colorbar: bool = True,
 ) -> Figure:
     """The regions of the input plane the model gives to each class, with the data on top.
 
     - One output (a score): the score is shaded (blue positive: class 1,
       orange negative: class 0) and the line where it is 0, the decision
-      boundary, is drawn in black.
+      boundary, is drawn in black. The colour scale runs from
+      ``-score_limit`` to ``score_limit`` (default: ``score_scale`` of this
+      model's scores over the plane; give the same number to pictures that
+      must be compared), with a colour bar unless ``colorbar``
+      is False.
     - Several outputs (logits): each point of the plane takes the colour of
       the largest logit's class, paler where the softmax is less sure.
 
@@ -123,7 +133,8 @@ def decision_boundary(
     scores = predict(model, plane.points)
     fig, ax = figure_and_axes(ax, 6.0, 4.6)
     if scores.shape[1] == 1:
-        _shade_score(fig, ax, plane, plane.image(scores[:, 0]))
+        limit = score_limit if score_limit is not None else score_scale(scores[:, 0])
+        _shade_score(fig, ax, plane, plane.image(scores[:, 0]), limit, colorbar)
     else:
         _shade_classes(ax, plane, scores)
     _scatter_classes(ax, X, y)
@@ -138,18 +149,59 @@ def decision_boundary(
     return fig
 
 
-def _shade_score(fig: Figure, ax: Axes, plane: InputPlane, score: np.ndarray) -> None:
-    """One score: blue where positive (class 1), orange where negative, its 0 line in black, a colour bar."""
-    # Scores grow without bound away from the data; let the few extreme ones
-    # saturate so that the shading near the boundary stays readable.
-    limit = max(float(np.percentile(np.abs(score), 95)), 1e-6)
+def compare_boundaries(
+    models: Sequence[MLP],
+    titles: Sequence[str],
+    X: np.ndarray,
+    y: np.ndarray,
+    resolution: int = 200,
+    path: str | Path | None = None,
+) -> Figure:
+    """Single-score models' decision regions side by side, over the same plane and on one colour scale.
+
+    With a scale of its own, a model whose scores are all near 0 would look
+    as sure as one that scores 10; on a shared scale, its panel stays pale.
+    One colour bar serves every panel; the panels are ``figure.axes[:len(models)]``.
+    """
+    for model in models:
+        check_two_inputs(model, "compare_boundaries")
+        if model.sizes[-1] != 1:
+            raise ValueError(f"compare_boundaries compares single scores; {model!r} has {model.sizes[-1]} outputs")
+    plane = input_plane(np.asarray(X, dtype=float), resolution)
+    limit = max(score_scale(predict(model, plane.points)[:, 0]) for model in models)
+    figure = new_figure(min(4.0 * len(models) + 1.2, PAGE_WIDTH), 4.4)
+    axes = figure.subplots(1, len(models), squeeze=False)[0]
+    for ax, model, title in zip(axes, models, titles):
+        decision_boundary(model, X, y, ax=ax, resolution=resolution, score_limit=limit, colorbar=False)
+        ax.set_title(title, fontsize=11)
+    shading = next(c for c in axes[0].collections if isinstance(c, ContourSet) and c.filled)
     ticks = MaxNLocator(nbins=4, symmetric=True).tick_values(-limit, limit)
-    limit = float(ticks[-1])  # round numbers on the colour bar
+    colorbar = figure.colorbar(shading, ax=list(axes), shrink=0.85, ticks=ticks)
+    colorbar.set_label("score (class 1 where > 0)\none scale for every panel")
+    if path is not None:
+        save(figure, path)
+    return figure
+
+
+def score_scale(scores: np.ndarray) -> float:
+    """The end of a score's colour scale: the 95th percentile of |scores|, rounded up to a round number.
+
+    Scores grow without bound away from the data; letting the few extreme
+    ones saturate keeps the shading near the boundary readable.
+    """
+    largest = max(float(np.percentile(np.abs(scores), 95)), 1e-6)
+    return float(MaxNLocator(nbins=4, symmetric=True).tick_values(-largest, largest)[-1])
+
+
+def _shade_score(fig: Figure, ax: Axes, plane: InputPlane, score: np.ndarray, limit: float, colorbar: bool) -> None:
+    """One score: blue where positive (class 1), orange where negative, its 0 line in black, a colour bar."""
     levels = np.linspace(-limit, limit, 21)
     filled = ax.contourf(plane.xs, plane.ys, score, levels=levels, cmap=SIGNED_CMAP, extend="both", alpha=0.85)
     if score.min() < 0 < score.max():
         ax.contour(plane.xs, plane.ys, score, levels=[0.0], colors="black", linewidths=1.6)
-    fig.colorbar(filled, ax=ax, shrink=0.85, ticks=ticks).set_label("score (class 1 where > 0)")
+    if colorbar:
+        ticks = MaxNLocator(nbins=4, symmetric=True).tick_values(-limit, limit)
+        fig.colorbar(filled, ax=ax, shrink=0.85, ticks=ticks).set_label("score (class 1 where > 0)")
 
 
 def _shade_classes(ax: Axes, plane: InputPlane, scores: np.ndarray) -> None:
@@ -169,8 +221,11 @@ def _shade_classes(ax: Axes, plane: InputPlane, scores: np.ndarray) -> None:
 
 
 def training_curves(history: History, path: str | Path | None = None) -> Figure:
-    """Loss and accuracy after every step: two panels, train solid, test dashed (when recorded)."""
-    fig = new_figure(10.0, 3.6)
+    """Loss and accuracy after every step: two panels, train solid, test dashed (when recorded).
+
+    Each panel's legend, with the final values, sits under it, clear of the curves.
+    """
+    fig = new_figure(PAGE_WIDTH, 3.9)
     loss_ax, accuracy_ax = fig.subplots(1, 2)
     steps = np.arange(1, len(history.loss) + 1)
     panels = (
@@ -190,7 +245,8 @@ def training_curves(history: History, path: str | Path | None = None) -> Figure:
             ax.plot(np.arange(1, len(test_values) + 1), test_values, color=TEST_COLOR, linewidth=1.8,
                     linestyle="--", label=f"test (final {number.format(test_values[-1])})")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.legend(fontsize=9)
+        # under the panel, not in it: inside, it would cover the curve's end (the 100% plateau, the lowest loss)
+        ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
     if history.accuracy:
         accuracy_ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         lowest = min(history.accuracy + history.test_accuracy)

@@ -6,6 +6,10 @@ opens in any browser, offline and forever: every image is inlined (PNG as a
 the page, there is no script, and a Content-Security-Policy forbids the
 page from loading anything at all from elsewhere.
 
+A demo with a story to tell puts it first, as ``Chapter``s (a title,
+paragraphs, pictures with captions, a table); ``write_story`` writes a page of
+chapters alone, for a demo that trains no MLP on 2-D points.
+
 Each section pairs a picture with a paragraph in plain words, following the
 two directions of a network's life: information flows *forward* from the
 inputs through the neurons to a score; the error flows *backward* from the
@@ -19,14 +23,15 @@ import base64
 import html
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from engine import Value
-from nn.evaluate import classify, hardest_point, sample_loss
+from nn.evaluate import classify, find_hardest, sample_loss
 from nn.losses import default_loss, find_loss
 from nn.module import MLP
 from nn.train import History
@@ -36,11 +41,24 @@ from viz.health import plot_unit_health, unit_health
 from viz.network import draw_mlp
 from viz.neurons import neuron_maps
 from viz.plots import decision_boundary, plot_dataset, training_curves
+from viz.style import format_coordinate
 
-__all__ = ["write_report", "SECTION_TITLES"]
+__all__ = [
+    "write_report",
+    "write_story",
+    "Chapter",
+    "Picture",
+    "Table",
+    "SECTION_TITLES",
+    "CONTENT_WIDTH_PX",
+    "REPORT_DPI",
+]
 
 # Nothing may be fetched: images only from data: URIs, styles only from the page itself.
 CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
+REPORT_DPI = 110  # pixels per inch of the pictures in the page
+CONTENT_WIDTH_PX = 1020  # what a section holds: main's 1120 px less its and the section's padding (see STYLE)
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", Arial, sans-serif;
@@ -59,11 +77,16 @@ figure img { max-width: 100%; height: auto; display: block; margin: 0 auto; }
 .graph { overflow: auto; max-height: 960px; border: 1px solid #dde3e7; border-radius: 6px; padding: 6px; }
 .graph svg { display: block; margin: 0 auto; width: 100%; height: auto; max-height: 900px; }
 .zoom { font-size: 0.95em; color: #3d4a54; cursor: pointer; }
-#graph-full-size:checked ~ .graph svg { width: var(--natural-width); height: var(--natural-height);
-                                         max-width: none; max-height: none; }
+.zoom-toggle:checked ~ .graph svg { width: var(--natural-width); height: var(--natural-height);
+                                    max-width: none; max-height: none; }
+figcaption { color: #5b6770; font-size: 0.93em; text-align: center; margin-top: 4px; }
+.divider { color: #5b6770; margin: 32px 0 0; font-size: 1.05em; }
 table.metrics { border-collapse: collapse; margin: 8px 0; }
 table.metrics th, table.metrics td { text-align: left; padding: 4px 16px 4px 0; border-bottom: 1px solid #e8eaeb; }
 table.metrics td { font-variant-numeric: tabular-nums; font-weight: 600; }
+table.story { border-collapse: collapse; margin: 8px 0; font-variant-numeric: tabular-nums; }
+table.story th, table.story td { text-align: right; padding: 4px 14px; border-bottom: 1px solid #e8eaeb; }
+table.story th:first-child, table.story td:first-child { text-align: left; padding-left: 0; }
 .note { background: #fff6e8; border-left: 4px solid #f59322; padding: 10px 14px; border-radius: 4px;
         white-space: pre-line; }
 code { background: #eef1f3; padding: 1px 4px; border-radius: 3px; }
@@ -73,12 +96,17 @@ code { background: #eef1f3; padding: 1px 4px; border-radius: 3px; }
 # --- building blocks -------------------------------------------------------
 
 
-def _png(figure: Figure, alt: str, dpi: int = 110) -> str:
+def _png(figure: Figure, alt: str, caption: str = "") -> str:
     """``figure`` as an <img> whose source is the PNG itself, base64 in a data: URI."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, facecolor="white", bbox_inches="tight", pad_inches=0.1)
-    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}"></figure>'
+    figure.savefig(buffer, format="png", dpi=REPORT_DPI, facecolor="white", bbox_inches="tight", pad_inches=0.1)
+    return _png_bytes(buffer.getvalue(), alt, caption)
+
+
+def _png_bytes(png: bytes, alt: str, caption: str = "") -> str:
+    encoded = base64.b64encode(png).decode("ascii")
+    below = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    return f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}">{below}</figure>'
 
 
 def _note(text: str) -> str:
@@ -148,9 +176,24 @@ class _Run:
         self.health = unit_health(model, self.X)
         trained_with = history.loss_name if history is not None else ""
         self.loss = find_loss(trained_with, "write_report") if trained_with else default_loss(model.sizes[-1])
-        hardest = hardest_point(model, self.X, self.y, self.loss.name)
-        self.sample, self.sample_label = self.X[hardest], int(self.y[hardest])
-        self.sample_text = "(" + ", ".join(f"{v:.2f}" for v in self.sample) + f"), class {self.sample_label}"
+        hardest = find_hardest(model, self.X, self.y, self.loss.name)
+        self.sample, self.sample_label = self.X[hardest.index], int(self.y[hardest.index])
+        self.sample_note = f" {hardest.note}" if hardest.note else ""
+        coordinates = ", ".join(format_coordinate(v) for v in self.sample)
+        self.sample_text = f"({coordinates}), class {self.sample_label}"
+        self.sample_why = _why_hardest(self.X, self.y, self.sample)
+
+
+def _why_hardest(X: np.ndarray, y: np.ndarray, sample: np.ndarray) -> str:
+    """A sentence when the hardest point cannot be answered right: other points of other classes sit on it."""
+    here = np.all(X == sample, axis=1)
+    classes = sorted({int(label) for label in y[here]})
+    if len(classes) < 2:
+        return ""
+    names = ", ".join(str(k) for k in classes[:-1]) + f" and {classes[-1]}"
+    return (f" {int(here.sum())} training points sit exactly there, of classes {names}: one input can get "
+            f"only one answer, so no network gets them all right, and one of them stays the hardest however "
+            f"long it trains.")
 
 
 def _data(run: _Run) -> tuple[str, str]:
@@ -165,13 +208,15 @@ def _data(run: _Run) -> tuple[str, str]:
 
 def _network(run: _Run) -> tuple[str, str]:
     return (
-        "Information flows forward, left to right. Each neuron multiplies every input by a weight "
-        "(blue lines positive, orange negative, thicker for larger weights), adds its bias (the number "
-        "inside it) and passes the sum through its activation; its output feeds every neuron of the next "
-        f"layer. Here the neurons are filled with their outputs for one training point, {run.sample_text}: "
-        "grey means silent, blue positive, orange negative. The ring around a hidden neuron shows the share of the "
-        "training data on which it is dead (a ReLU stuck at zero) or saturated: there it passes no "
-        "gradient back and does not learn. A full dark ring is a neuron dead on every point.",
+        "Information flows forward, left to right. Each neuron multiplies every input by a weight (a line: "
+        "blue positive, orange negative, thick and dark when large, faint when small, so the strong paths "
+        "stand out), adds its bias (the small square at its lower left, in the same colours) and passes the "
+        "sum through its activation; its output feeds every neuron of the next layer. Here the neurons are "
+        f"filled with their outputs for one training point, {run.sample_text}: grey means silent (0), blue "
+        "positive, orange negative, and where there is room the output is written inside the neuron too. "
+        "The ring around a hidden neuron shows the share of the training data on which it is dead (a ReLU "
+        "stuck at zero) or saturated: there it passes no gradient back and does not learn. A full dark ring "
+        "is a neuron dead on every point.",
         _png(draw_mlp(run.model, x=run.sample, health=run.health), "the network diagram"),
     )
 
@@ -193,7 +238,8 @@ def _neurons(run: _Run) -> tuple[str, str]:
         "neuron can only draw a straight line: it is silent on one side and grows on the other. The next "
         "layer adds such lines up and cuts again, drawing corners and bands; the output combines them "
         "into the curved shape that separates the classes. This is how a deep network builds abstract "
-        "features from simple ones. A red title marks a neuron that is zero everywhere.",
+        "features from simple ones. Each tile has its own colour scale, written under it, so that a weak "
+        "neuron shows its shape too; the key above the tiles names every colour.",
         _plane_picture(run.model, lambda: neuron_maps(run.model, run.X, run.y), "every neuron's output over the plane"),
     )
 
@@ -231,11 +277,16 @@ def _unit_health(run: _Run) -> tuple[str, str]:
 
 def _training_curves(run: _Run) -> tuple[str, str]:
     trained = run.history is not None and len(run.history) > 0
+    if trained and run.history.test_loss:
+        test = ("when the test curve (dashed) turns away from the training curve, the network has started "
+                "to memorise its training points.")
+    else:
+        test = ("this run held out no test set, so only the training curves are drawn: with one, a test "
+                "curve turning away from them would show the network memorising its training points.")
     return (
         "At each step the error flows backward: the loss is differentiated with respect to every weight, "
         "and every weight moves a little against its gradient. The loss (left) should fall and the "
-        "accuracy (right) rise; when the test curve (dashed) turns away from the training curve, the "
-        "network has started to memorise its training points.",
+        f"accuracy (right) rise; {test}",
         _png(training_curves(run.history), "training curves") if trained
         else _note("No training history was recorded."),
     )
@@ -251,7 +302,8 @@ def _one_sample(run: _Run) -> tuple[str, str]:
         f"from. This is the graph the scalar engine builds for one training point, {run.sample_text}, the one "
         f"the network finds hardest, from the inputs through every neuron to its {html.escape(run.loss.title)}. "
         f"Each node shows its value, computed forward, and its gradient, computed backward by the chain "
-        f"rule from the loss: how much the loss would change if that number changed.",
+        f"rule from the loss: how much the loss would change if that number changed."
+        f"{html.escape(run.sample_note)}{run.sample_why}",
         graph,
     )
 
@@ -277,9 +329,15 @@ def _graph_of(model: MLP, loss: Value) -> str:
     finally:
         for p, grad in zip(parameters, saved_grads):
             p.grad = grad
-    toggle = ('<input type="checkbox" id="graph-full-size">'
-              '<label class="zoom" for="graph-full-size"> show the graph at full size (then scroll in it)</label>')
-    return f'{toggle}\n<div class="graph">{_inline_svg(svg)}</div>'
+    return _zoomable(svg, "graph-full-size")
+
+
+def _zoomable(svg: str, key: str, caption: str = "") -> str:
+    """Graphviz's SVG inline, fitted to the page, with a checkbox (id ``key``) that shows it at full size."""
+    toggle = (f'<input type="checkbox" class="zoom-toggle" id="{key}">'
+              f'<label class="zoom" for="{key}"> show the graph at full size (then scroll in it)</label>')
+    below = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    return f'<div>{toggle}\n<div class="graph">{_inline_svg(svg)}</div>{below}</div>'
 
 
 def _inline_svg(svg: str) -> str:
@@ -312,32 +370,68 @@ _SECTIONS: tuple[tuple[str, Callable[[_Run], tuple[str, str]]], ...] = (
 SECTION_TITLES = tuple(title for title, _ in _SECTIONS)
 
 
+# --- a demo's story: chapters of paragraphs, pictures and tables ------------------
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A picture of a chapter: a matplotlib Figure, or a PNG or SVG file already written; and its caption."""
+
+    source: Figure | str | Path
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A small table of a chapter; the first row holds the headings."""
+
+    rows: Sequence[Sequence[str]]
+
+
+@dataclass
+class Chapter:
+    """One part of a demo's story: a title, then paragraphs (plain text), ``Picture``s and ``Table``s in order."""
+
+    title: str
+    parts: list[str | Picture | Table]
+
+
+def _picture(picture: Picture, key: str) -> str:
+    if isinstance(picture.source, Figure):
+        return _png(picture.source, picture.caption, picture.caption)
+    path = Path(picture.source)
+    if path.suffix == ".png":
+        return _png_bytes(path.read_bytes(), picture.caption, picture.caption)
+    if path.suffix == ".svg":
+        return _zoomable(path.read_text(encoding="utf-8"), key, picture.caption)
+    return _note(f"{picture.caption}: not drawn ({path.name} is not a picture a page can show).")
+
+
+def _table(table: Table) -> str:
+    heading, *rows = table.rows
+    head = "".join(f"<th>{html.escape(str(cell))}</th>" for cell in heading)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in row) + "</tr>" for row in rows)
+    return f'<table class="story">\n<tr>{head}</tr>\n{body}\n</table>'
+
+
+def _chapter(chapter: Chapter, number: int) -> str:
+    blocks = []
+    for index, part in enumerate(chapter.parts):
+        if isinstance(part, Picture):
+            blocks.append(_picture(part, f"chapter-{number}-picture-{index}"))
+        elif isinstance(part, Table):
+            blocks.append(_table(part))
+        else:
+            blocks.append(f"<p>{html.escape(part)}</p>")
+    anchor = html.escape(f"chapter-{number}")
+    return f'<section id="{anchor}">\n<h2>{html.escape(chapter.title)}</h2>\n' + "\n".join(blocks) + "\n</section>"
+
+
 # --- the page ----------------------------------------------------------------
 
 
-def write_report(
-    path: str | Path,
-    model: MLP,
-    X: np.ndarray,
-    y: np.ndarray,
-    history: History | None,
-    X_test: np.ndarray | None = None,
-    y_test: np.ndarray | None = None,
-    title: str = "glassgrad training report",
-    sample_graph: bool = True,
-) -> Path:
-    """Write one self-contained HTML page about ``model`` trained on (X, y); return its path.
-
-    Sections (``SECTION_TITLES``): the data, the network diagram (with each
-    unit's health, and one training point flowing through it), the decision
-    boundary, every neuron's map, saliency and gradient ascent, unit health,
-    the training curves with the final metrics (loss to 4 decimals,
-    accuracy as a percentage with one decimal), and the computation graph of
-    that one training point's loss after ``backward`` (needs Graphviz's
-    ``dot``; without it a note says how to install it). The point is the
-    training point with the largest loss, so that its gradients are not all zero.
-    """
-    run = _Run(model, X, y, history, X_test, y_test, sample_graph)
+def _write_page(path: str | Path, title: str, subtitle: str, body: Sequence[str]) -> Path:
+    """The page around ``body`` (HTML blocks): head, policy, style, title; written to ``path``."""
     page = "\n".join([
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -351,10 +445,8 @@ def write_report(
         "<body>",
         "<main>",
         f"<h1>{html.escape(title)}</h1>",
-        '<p class="subtitle">A look inside a small neural network trained with glassgrad, a see-through '
-        "autograd engine. Final metrics:</p>",
-        _metrics_table(model, run.X, run.y, history),
-        *(_section(heading, *make(run)) for heading, make in _SECTIONS),
+        f'<p class="subtitle">{html.escape(subtitle)}</p>',
+        *body,
         "</main>",
         "</body>",
         "</html>",
@@ -364,3 +456,54 @@ def write_report(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def write_report(
+    path: str | Path,
+    model: MLP,
+    X: np.ndarray,
+    y: np.ndarray,
+    history: History | None,
+    X_test: np.ndarray | None = None,
+    y_test: np.ndarray | None = None,
+    title: str = "glassgrad training report",
+    sample_graph: bool = True,
+    story: Sequence[Chapter] = (),
+    sections: Sequence[str] = SECTION_TITLES,
+) -> Path:
+    """Write one self-contained HTML page about ``model`` trained on (X, y); return its path.
+
+    Sections (``SECTION_TITLES``): the data, the network diagram (with each
+    unit's health, and one training point flowing through it), the decision
+    boundary, every neuron's map, saliency and gradient ascent, unit health,
+    the training curves with the final metrics (loss to 4 decimals,
+    accuracy as a percentage with one decimal), and the computation graph of
+    that one training point's loss after ``backward`` (needs Graphviz's
+    ``dot``; without it a note says how to install it). The point is the
+    training point with the largest loss, so that its gradients are not all zero.
+
+    ``story``: a demo's own chapters, told first. ``sections``: the sections
+    to write after them, by title (a story may already show some).
+    """
+    unknown = [name for name in sections if name not in SECTION_TITLES]
+    if unknown:
+        raise ValueError(f"write_report: no section {unknown[0]!r}; the sections are {list(SECTION_TITLES)}")
+    run = _Run(model, X, y, history, X_test, y_test, sample_graph)
+    body = [_metrics_table(model, run.X, run.y, history)]
+    body += [_chapter(chapter, number) for number, chapter in enumerate(story, start=1)]
+    if story and sections:
+        body.append('<p class="divider">The trained network, section by section:</p>')
+    body += [_section(heading, *make(run)) for heading, make in _SECTIONS if heading in sections]
+    subtitle = "A look inside a small neural network trained with glassgrad, a see-through autograd engine. " \
+               "Final metrics:"
+    return _write_page(path, title, subtitle, body)
+
+
+def write_story(path: str | Path, title: str, chapters: Sequence[Chapter], subtitle: str = "") -> Path:
+    """Write a self-contained HTML page of ``chapters`` alone (as ``write_report`` tells a story); return its path.
+
+    For a demo whose pictures are not of an MLP trained on 2-D points: one
+    neuron's graph, two models compared.
+    """
+    body = [_chapter(chapter, number) for number, chapter in enumerate(chapters, start=1)]
+    return _write_page(path, title, subtitle, body)

@@ -28,6 +28,7 @@ from matplotlib.figure import Figure
 
 __all__ = [
     "NEGATIVE",
+    "PAGE_WIDTH",
     "POSITIVE",
     "ZERO",
     "SIGNED_CMAP",
@@ -38,12 +39,18 @@ __all__ = [
     "input_plane",
     "new_figure",
     "figure_and_axes",
+    "format_coordinate",
     "save",
 ]
 
 POSITIVE = "#0877bd"  # TensorFlow Playground's blue
 NEGATIVE = "#f59322"  # and its orange
 ZERO = "#e8eaeb"  # the light grey between them
+
+# The widest a picture should be, in inches: a report (viz.report) shows its
+# pictures at 110 dpi in a column 1,020 px wide, so 9 inches and the 0.1-inch
+# margins save() adds (1,012 px) show unshrunk.
+PAGE_WIDTH = 9.0
 
 # Orange below zero, grey at zero, blue above: for weights, activations and scores.
 SIGNED_CMAP = LinearSegmentedColormap.from_list("glassgrad_signed", [NEGATIVE, ZERO, POSITIVE])
@@ -95,6 +102,21 @@ def figure_and_axes(ax: Axes | None, width: float, height: float) -> tuple[Figur
         return ax.figure, ax
     figure = new_figure(width, height)
     return figure, figure.add_subplot()
+
+
+def format_coordinate(value: float) -> str:
+    """A coordinate or an output for a caption: two decimals, and never "-0.00".
+
+    Exactly 0 prints as "0" (0.00 would suggest rounding); a number that two
+    decimals would round to 0 keeps two significant digits ("0.0031"), so a
+    small number never reads as a zero.
+    """
+    value = float(value)
+    if value == 0.0:
+        return "0"
+    if abs(value) < 0.005:
+        return f"{value:.2g}"
+    return f"{round(value, 2) + 0.0:.2f}"  # + 0.0 turns the -0.0 that round() can give into 0.0
 
 
 def save(figure: Figure, path: str | Path, dpi: int = 120) -> Path:
