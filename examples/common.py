@@ -29,21 +29,27 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def parser(description: str, steps: int, seed: int = 0) -> argparse.ArgumentParser:
-    """The options every demo takes: --seed, --steps, --out, --force, --no-pictures, --quiet, --scalar."""
-    p = _Parser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--seed", type=_seed, default=seed, help="seed for the data and the initial weights")
+def parser(description: str, steps: int, seed: int = 0, scalar: bool = True,
+           steps_help: str = "number of training steps") -> argparse.ArgumentParser:
+    """The options every demo takes: --seed, --steps, --out, --force, --no-pictures, --quiet, and --scalar
+    for the demos that train a network (``scalar=False`` leaves it out)."""
+    p = _Parser(description=description)
+    p.add_argument("--seed", type=_seed, default=seed,
+                   help="seed for the data and the initial weights (default: %(default)s)")
     # a demo whose default is 0 steps (trace_graph) lets the user ask for 0 too
     p.add_argument("--steps", type=_positive_steps if steps else _steps, default=steps,
-                   help="number of training steps")
+                   help=f"{steps_help} (default: %(default)s)")
     p.add_argument("--out", type=_folder, default=None,
                    help="folder for the pictures and report (default: a fresh runs/NAME-N folder)")
     p.add_argument("--force", action="store_true",
                    help="write into --out even if it holds files; only files of the same name are replaced")
     p.add_argument("--no-pictures", action="store_true", help="train and print metrics only")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--scalar", action="store_true",
-                   help="train with the scalar engine, one graph per sample (slow, for watching it work)")
+    if scalar:
+        p.add_argument("--scalar", action="store_true",
+                       help="train with the scalar engine, one graph per sample (slow, for watching it work)")
+    else:
+        p.set_defaults(scalar=False)
     return p
 
 

@@ -48,7 +48,8 @@ def forward(x1: Value, x2: Value, w1: Value, w2: Value, b: Value) -> Value:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = common.parser(__doc__.splitlines()[0], steps=0)
+    parser = common.parser(__doc__.splitlines()[0], steps=0, scalar=False,
+                           steps_help="steps of gradient descent on o**2 after the first backward, 0 for none")
     args = parser.parse_args(argv)
     with common.Run("trace_graph", args, parser) as run:
         folder = run.folder

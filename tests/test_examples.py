@@ -123,6 +123,10 @@ def test_every_demo_has_help(name):
     assert done.returncode == 0
     for option in ("--seed", "--steps", "--out", "--force"):
         assert option in done.stdout
+    # every default is said once, in words: no "(default: None)" after "(default: a fresh runs/NAME-N folder)"
+    assert "(default: None)" not in done.stdout and "(default: False)" not in done.stdout
+    # a demo offers only what it does: trace_graph trains no network, so it has no --scalar
+    assert ("--scalar" in done.stdout) == (name != "trace_graph")
 
 
 def test_bad_steps_are_refused_with_a_message(capsys):
