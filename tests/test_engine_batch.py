@@ -160,3 +160,107 @@ def test_value_of_a_node_is_its_per_sample_values():
     recording.forward([xs])
     out = recording.outputs[0]
     np.testing.assert_allclose(recording.value_of(out), [math.tanh(2 * v) for v in xs], rtol=RTOL)
+
+
+def test_members_of_a_step_reading_the_same_node_each_pass_their_gradient_back():
+    # x - 1 and x - 2 run as one step whose two members read x: both gradients must reach x
+    w = Value(0.5, label="w")
+
+    def function(x):
+        shared = x * w
+        return [(shared - 1.0).exp(), (shared - 2.0).tanh(), shared - 3.0]
+
+    rows = np.random.default_rng(7).normal(size=(30, 1))
+    scalar_out, scalar_grads = scalar_outputs_and_grads(function, rows, [w])
+    batch_out, batch_grads = batched_outputs_and_grads(function, rows, [w])
+    assert_close(batch_out, scalar_out)
+    assert_close(batch_grads, scalar_grads)
+
+
+def test_a_step_reading_nodes_of_several_steps_equals_scalar_engine():
+    # a and b come from different steps (exp, tanh); the sums of level 2 read both
+    w = Value(0.3, label="w")
+
+    def function(x, y):
+        a, b = (x * w).exp(), (y * w).tanh()
+        return [a + b, b + a, b + x, a * b]
+
+    rows = np.random.default_rng(8).normal(size=(20, 2))
+    scalar_out, scalar_grads = scalar_outputs_and_grads(function, rows, [w])
+    batch_out, batch_grads = batched_outputs_and_grads(function, rows, [w])
+    assert_close(batch_out, scalar_out)
+    assert_close(batch_grads, scalar_grads)
+
+
+def test_a_neuron_given_the_same_input_twice_gets_both_gradients():
+    model = MLP(2, [3, 1], seed=5)
+    rows = np.random.default_rng(9).normal(size=(15, 1))
+
+    def function(x):
+        return model([x, x])
+
+    scalar_out, scalar_grads = scalar_outputs_and_grads(function, rows, model.parameters())
+    batch_out, batch_grads = batched_outputs_and_grads(function, rows, model.parameters())
+    assert_close(batch_out, scalar_out)
+    assert_close(batch_grads, scalar_grads)
+    recording = record(function, [0.0])
+    recording.forward([rows[:, 0]])
+    (input_grads,) = recording.backward(update_leaves=False)
+    for x, grad in zip(rows[:, 0], input_grads):
+        placeholder = Value(float(x))
+        function(placeholder).backward()
+        assert_close(grad, placeholder.grad)
+
+
+def test_outputs_may_be_an_input_or_a_parameter():
+    w = Value(1.5, label="w")
+    recording = record(lambda x: [x, w, x * w], [0.0])
+    xs = np.array([1.0, -2.0, 4.0])
+    x_out, w_out, product = recording.forward([xs])
+    np.testing.assert_array_equal(x_out, xs)
+    np.testing.assert_array_equal(w_out, [1.5, 1.5, 1.5])
+    np.testing.assert_array_equal(product, xs * 1.5)
+    w.grad = 0.0
+    (x_grad,) = recording.backward()
+    # d(x + w + x*w)/dw = 1 + x, summed over the samples; d/dx = 1 + w per sample
+    assert w.grad == pytest.approx(3.0 + xs.sum(), rel=RTOL)
+    np.testing.assert_allclose(x_grad, 1.0 + 1.5, rtol=RTOL)
+
+
+def test_backward_twice_adds_the_leaf_gradients_twice():
+    model = MLP(2, [4, 1], seed=6)
+    rows = np.random.default_rng(10).normal(size=(12, 2))
+    recording = record(lambda a, b: model([a, b]), [0.0, 0.0])
+    recording.forward(list(rows.T))
+    model.zero_grad()
+    recording.backward()
+    once = [p.grad for p in model.parameters()]
+    recording.backward()
+    assert_close([p.grad for p in model.parameters()], [2.0 * g for g in once])
+
+
+def test_forward_returns_copies_and_value_of_reads_the_latest_forward():
+    recording = record(lambda x: x * 2.0, [0.0])
+    (first,) = recording.forward([np.array([1.0, 2.0])])
+    (second,) = recording.forward([np.array([5.0, 6.0])])
+    np.testing.assert_array_equal(first, [2.0, 4.0])  # not overwritten by the second replay
+    np.testing.assert_array_equal(recording.value_of(recording.outputs[0]), [10.0, 12.0])
+
+
+def test_value_of_a_parameter_is_its_number_for_every_sample():
+    w = Value(0.25, label="w")
+    recording = record(lambda x: x * w, [0.0])
+    recording.forward([np.zeros(3)])
+    np.testing.assert_array_equal(recording.value_of(w), [0.25, 0.25, 0.25])
+
+
+def test_grad_of_gives_per_sample_gradients_of_nodes_and_refuses_leaves():
+    w = Value(3.0, label="w")
+    recording = record(lambda x: (x * w).tanh(), [0.0])
+    xs = np.array([0.1, -0.2])
+    recording.forward([xs])
+    recording.backward(update_leaves=False)
+    product = recording.outputs[0].parents[0]
+    np.testing.assert_allclose(recording.grad_of(product), 1.0 - np.tanh(3.0 * xs) ** 2, rtol=RTOL)
+    with pytest.raises(ValueError, match="summed over the batch"):
+        recording.grad_of(w)
