@@ -8,6 +8,14 @@ Engines, where installed: glassgrad's scalar engine, glassgrad's batched replay
 (engine.batch), micrograd 0.1.0 (PyPI), PyTorch as a scalar graph built node by
 node, and PyTorch vectorised (nn.Linear over the whole batch).
 
+Then the rows measured side by side: two engines in one process take turns,
+one step each on the same inputs, each timed phase after a gc.collect() outside
+the timing, and a ratio is total time over the same steps (this survives a
+drifting machine load and the collector's bursts). glassgrad's Value against
+a lean microgpt-style reference Value on a transformer-shaped training step run
+drop-in; backward alone and every operation per node against micrograd; and
+the batched replay against PyTorch vectorised at 100 to 100,000 points.
+
     python benchmarks/bench.py             # the whole table (a few minutes)
     python benchmarks/bench.py --quick     # fewer repeats, smaller chains
     python benchmarks/bench.py --json out.json
@@ -18,8 +26,10 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import math
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -332,6 +342,439 @@ WORKLOADS = {
 }
 
 
+# --- side by side: engines take turns in one process --------------------------
+# This machine's load drifts and the cyclic garbage collector strikes in bursts,
+# so the rows below compare engines in a way that survives both: the engines
+# take turns, one step each, on the same inputs (which engine goes first flips
+# every round); each timed phase starts after a gc.collect() outside the timing,
+# with the collector on; a ratio is total time over the same steps.
+
+def timed(function):
+    """(result, seconds) of one call, after a gc.collect() that is not timed."""
+    gc.collect()
+    start = time.perf_counter()
+    result = function()
+    return result, time.perf_counter() - start
+
+
+def take_turns(steps: dict, rounds: int) -> dict:
+    """Total seconds per engine and phase over ``rounds`` rounds (after one round to warm up).
+
+    ``steps[engine](round)`` runs one step of that engine and returns {phase: seconds}.
+    """
+    names = list(steps)
+    totals = {name: {} for name in names}
+    for index in range(-1, rounds):
+        for name in names if index % 2 == 0 else names[::-1]:
+            phases = steps[name](max(index, 0))
+            if index >= 0:
+                for phase, seconds in phases.items():
+                    totals[name][phase] = totals[name].get(phase, 0.0) + seconds
+    return totals
+
+
+class LeanValue:
+    """The reference: the leanest modern scalar Value, written as karpathy's microgpt writes its own.
+
+    Parents and local gradients as tuples in ``__slots__``, one line per
+    operation, and a backward that sorts the graph with a recursive walk and
+    a visited set, then runs one loop. Node for node with glassgrad: ``-``,
+    ``/`` and negation are one node each here too (microgpt makes ``a - b`` and
+    ``a / b`` from two), and exp is computed once. The walk is a method, not
+    microgpt's nested function: that one refers to itself, a reference cycle
+    that keeps the whole graph alive until the collector runs, here in the
+    gc.collect() between steps, off the clock; so this graph, like glassgrad's,
+    is freed by its step.
+    """
+
+    __slots__ = ("data", "grad", "parents", "local_grads")
+
+    def __init__(self, data, parents=(), local_grads=()):
+        self.data = data
+        self.grad = 0.0
+        self.parents = parents
+        self.local_grads = local_grads
+
+    def __add__(self, other):
+        other = other if isinstance(other, LeanValue) else LeanValue(other)
+        return LeanValue(self.data + other.data, (self, other), (1.0, 1.0))
+
+    def __mul__(self, other):
+        other = other if isinstance(other, LeanValue) else LeanValue(other)
+        return LeanValue(self.data * other.data, (self, other), (other.data, self.data))
+
+    def __sub__(self, other):
+        other = other if isinstance(other, LeanValue) else LeanValue(other)
+        return LeanValue(self.data - other.data, (self, other), (1.0, -1.0))
+
+    def __truediv__(self, other):
+        other = other if isinstance(other, LeanValue) else LeanValue(other)
+        return LeanValue(self.data / other.data, (self, other), (1.0 / other.data, -self.data / other.data**2))
+
+    def exp(self):
+        e = math.exp(self.data)
+        return LeanValue(e, (self,), (e,))
+
+    def __pow__(self, n): return LeanValue(self.data**n, (self,), (n * self.data ** (n - 1),))
+    def __neg__(self): return LeanValue(-self.data, (self,), (-1.0,))
+    def log(self): return LeanValue(math.log(self.data), (self,), (1.0 / self.data,))
+    def relu(self): return LeanValue(max(0.0, self.data), (self,), (float(self.data > 0),))
+    def __radd__(self, other): return self + other
+    def __rmul__(self, other): return self * other
+    def __rsub__(self, other): return LeanValue(other) - self
+    def __rtruediv__(self, other): return LeanValue(other) / self
+
+    def backward(self):
+        order = []
+        self.visit(set(), order)
+        self.grad = 1.0
+        for node in reversed(order):
+            for parent, local_grad in zip(node.parents, node.local_grads):
+                parent.grad += local_grad * node.grad
+
+    def visit(self, visited, order):
+        if self not in visited:
+            visited.add(self)
+            for parent in self.parents:
+                parent.visit(visited, order)
+            order.append(self)
+
+
+# --- the transformer-shaped step: code written as it is for micrograd-style engines
+
+TEXT = ("glassgrad is a see-through autograd engine. every number a program computes is a value, "
+        "and backward walks the graph once, from the loss back to the leaves.")
+VOCABULARY = sorted(set(TEXT))
+TOKENS = [VOCABULARY.index(character) for character in TEXT]
+
+
+def transformer_parameters(Value, n_embd: int = 16, block_size: int = 8, seed: int = 0) -> dict:
+    """microgpt's matrices for one layer, rows of Values of class ``Value``: the same numbers for every class."""
+    rng = random.Random(seed)
+
+    def matrix(rows: int, columns: int) -> list:
+        return [[Value(rng.gauss(0.0, 0.08)) for _ in range(columns)] for _ in range(rows)]
+
+    vocab_size = len(VOCABULARY)
+    return {"wte": matrix(vocab_size, n_embd), "wpe": matrix(block_size, n_embd),
+            "wq": matrix(n_embd, n_embd), "wk": matrix(n_embd, n_embd), "wv": matrix(n_embd, n_embd),
+            "wo": matrix(n_embd, n_embd), "fc1": matrix(4 * n_embd, n_embd), "fc2": matrix(n_embd, 4 * n_embd),
+            "lm_head": matrix(vocab_size, n_embd)}
+
+
+def linear(weights: list, x: list) -> list:
+    return [sum(w * xi for w, xi in zip(row, x)) for row in weights]
+
+
+def rmsnorm(x: list) -> list:
+    scale = (sum(xi**2 for xi in x) / len(x) + 1e-5) ** 0.5
+    return [xi / scale for xi in x]
+
+
+def softmax(logits: list) -> list:
+    largest = max(z.data for z in logits)
+    exps = [(z - largest).exp() for z in logits]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+def transformer_loss(params: dict, tokens: list, n_head: int = 2):
+    """Mean next-token cross-entropy of one attention layer and an MLP, one position at a time (microgpt's shape)."""
+    head_size = len(params["wq"]) // n_head
+    keys, values, losses = [], [], []
+    for position, (token, target) in enumerate(zip(tokens[:-1], tokens[1:])):
+        x = rmsnorm([t + p for t, p in zip(params["wte"][token], params["wpe"][position])])
+        residual = x
+        x = rmsnorm(x)
+        q, k, v = linear(params["wq"], x), linear(params["wk"], x), linear(params["wv"], x)
+        keys.append(k)
+        values.append(v)
+        attended = []
+        for head in range(n_head):
+            part = slice(head * head_size, (head + 1) * head_size)
+            scores = [sum(qi * ki for qi, ki in zip(q[part], key[part])) / head_size**0.5 for key in keys]
+            weights = softmax(scores)
+            attended += [sum(weight * value[part][i] for weight, value in zip(weights, values))
+                         for i in range(head_size)]
+        x = [a + r for a, r in zip(linear(params["wo"], attended), residual)]
+        residual = x
+        hidden = [h.relu() for h in linear(params["fc1"], rmsnorm(x))]
+        x = [m + r for m, r in zip(linear(params["fc2"], hidden), residual)]
+        probabilities = softmax(linear(params["lm_head"], x))
+        losses.append(-probabilities[target].log())
+    return sum(losses) / len(losses)
+
+
+def transformer_step(params: dict, tokens: list, learning_rate: float = 0.05) -> tuple[float, float]:
+    """One SGD step on one window of tokens: (the loss before the step, seconds its forward took)."""
+    parameters = [p for matrix in params.values() for row in matrix for p in row]
+    start = time.perf_counter()
+    loss = transformer_loss(params, tokens)
+    forward = time.perf_counter() - start
+    for p in parameters:
+        p.grad = 0.0
+    loss.backward()
+    for p in parameters:
+        p.data -= learning_rate * p.grad
+    return loss.data, forward
+
+
+def transformer_side_by_side(quick: bool) -> dict:
+    """glassgrad's Value and the lean reference run the same transformer-shaped training, drop-in."""
+    sys.path.insert(0, str(ROOT))
+    from engine import Value, topological_order
+
+    block_size, steps = 8, 12 if quick else 24
+    classes = {"glassgrad": Value, "lean": LeanValue}
+    params = {name: transformer_parameters(cls, block_size=block_size) for name, cls in classes.items()}
+    losses = {name: [] for name in classes}
+
+    def window(index: int) -> list:
+        start = index * block_size % (len(TOKENS) - block_size - 1)
+        return TOKENS[start:start + block_size + 1]
+
+    def step(name: str):
+        def run(index: int) -> dict:
+            (loss, forward), seconds = timed(lambda: transformer_step(params[name], window(index)))
+            losses[name].append(loss)
+            return {"step": seconds, "forward": forward}
+        return run
+
+    totals = take_turns({name: step(name) for name in classes}, steps)
+    difference = max(abs(a - b) for a, b in zip(losses["glassgrad"], losses["lean"]))
+    if difference > 1e-12:
+        raise AssertionError(f"the two engines' losses differ by {difference!r}")
+    nodes = len(topological_order(transformer_loss(transformer_parameters(Value), window(0))))
+    return {"steps": steps, "nodes": nodes, "loss_difference": difference,
+            "seconds": {name: totals[name]["step"] for name in classes},
+            "forward_seconds": {name: totals[name]["forward"] for name in classes}}
+
+
+# --- node for node against micrograd --------------------------------------------
+
+BUILD = {"+": lambda v, other: v + other, "*": lambda v, other: v * other, "**": lambda v, other: v**3,
+         "exp": lambda v, other: v.exp(), "log": lambda v, other: v.log(), "tanh": lambda v, other: v.tanh(),
+         "relu": lambda v, other: v.relu(), "sigmoid": lambda v, other: v.sigmoid()}
+
+
+def side_by_side_engines() -> dict:
+    """glassgrad's Value, and micrograd's where installed, with micrograd's recursion limit raised so it can run."""
+    engines = {"glassgrad": scalar_value("glassgrad")}
+    if available("micrograd"):
+        engines["micrograd"] = scalar_value("micrograd")
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), 2_100_000))  # its backward recurses once per node
+    return engines
+
+
+def ops_side_by_side(quick: bool) -> dict:
+    """Microseconds per node of each operation, forward (n nodes) and backward (over their pairwise sum)."""
+    n, rounds = (5_000, 3) if quick else (20_000, 7)
+    return {"n": n, "rounds": rounds, "us_per_node": {op: one_op_side_by_side(op, n, rounds) for op in OPS}}
+
+
+def one_op_side_by_side(op: str, n: int, rounds: int) -> dict:
+    # (micrograd 0.1.0 has + * ** and relu, but no exp, log, tanh or sigmoid)
+    engines = {name: Value for name, Value in side_by_side_engines().items() if not op.isalpha() or hasattr(Value, op)}
+
+    def step(Value):
+        def run(index: int) -> dict:
+            leaves = [Value(0.5 + i * 1e-6) for i in range(n)]
+            other = Value(0.75)
+            outs, forward = timed(lambda: [BUILD[op](v, other) for v in leaves])
+            root = pairwise_sum(outs)
+            _, backward = timed(root.backward)
+            return {"forward": forward, "backward": backward}
+        return run
+
+    totals = take_turns({name: step(Value) for name, Value in engines.items()}, rounds)
+    return {name: {phase: seconds / rounds / n * 1e6 for phase, seconds in phases.items()}
+            for name, phases in totals.items()}
+
+
+def backward_side_by_side(quick: bool) -> dict:
+    """Seconds of backward alone on a chain of products (10^5 and 10^6 deep) and on a wide pairwise sum."""
+    engines = side_by_side_engines()
+    shapes = {"chain 100,000": ("chain", 100_000, 3)}
+    if not quick:
+        shapes["chain 1,000,000"] = ("chain", 1_000_000, 3)
+    shapes["wide sum of 20,000 products" if quick else "wide sum of 100,000 products"] = (
+        "wide", 20_000 if quick else 100_000, 3 if quick else 5)
+    results = {}
+    for title, (shape, n, rounds) in shapes.items():
+        def step(Value, shape=shape, n=n):
+            def run(index: int) -> dict:
+                if shape == "chain":
+                    x, c = Value(1.0), Value(1.0000001)
+                    root = x
+                    for _ in range(n):
+                        root = root * c
+                else:
+                    a = [Value(i * 1e-5) for i in range(n)]
+                    b = [Value(1.0 - i * 1e-6) for i in range(n)]
+                    root = pairwise_sum([ai * bi for ai, bi in zip(a, b)])
+                _, seconds = timed(root.backward)
+                return {"backward": seconds}
+            return run
+
+        totals = take_turns({name: step(Value) for name, Value in engines.items()}, rounds)
+        results[title] = {"nodes": 2 * n - 1 if shape == "wide" else n, "rounds": rounds,
+                          "seconds": {name: phases["backward"] / rounds for name, phases in totals.items()}}
+    return results
+
+
+# --- the batched replay against PyTorch, vectorised --------------------------------
+
+def torch_copy(model):
+    """A float64 torch.nn.Sequential with ``model``'s weights (one thread), for a step on the same numbers."""
+    import torch
+
+    torch.set_num_threads(1)
+    modules = []
+    for index, layer in enumerate(model.layers):
+        linear_layer = torch.nn.Linear(len(layer.neurons[0].w), len(layer.neurons)).double()
+        with torch.no_grad():
+            linear_layer.weight.copy_(torch.tensor([[w.data for w in neuron.w] for neuron in layer.neurons],
+                                                   dtype=torch.float64))
+            linear_layer.bias.copy_(torch.tensor([neuron.b.data for neuron in layer.neurons], dtype=torch.float64))
+        modules.append(linear_layer)
+        if index < len(model.layers) - 1:
+            modules.append(torch.nn.ReLU())
+    return torch.nn.Sequential(*modules)
+
+
+def replay_side_by_side(quick: bool) -> dict:
+    """One full-batch SGD step: glassgrad's batched replay against PyTorch vectorised, on the same data and weights."""
+    import numpy as np
+
+    sys.path.insert(0, str(ROOT))
+    from nn import MLP, make_moons
+
+    rounds = 8 if quick else 30
+    problems = {}
+    for n in (100, 1_000, 10_000, 100_000):
+        X, labels = make_moons(n=n, noise=0.1, seed=1)
+        problems[f"moons MLP(2,[16,16,1]) hinge, {n:,} points"] = (MLP(2, [16, 16, 1], seed=0), X, labels, "hinge")
+    rng = np.random.default_rng(0)
+    problems["MLP(64,[32,10]) softmax, 1,797 samples"] = (
+        MLP(64, [32, 10], seed=0), rng.normal(size=(1797, 64)), rng.integers(0, 10, size=1797), "softmax")
+    return {title: one_replay_side_by_side(*problem, rounds) for title, problem in problems.items()}
+
+
+def one_replay_side_by_side(model, X, labels, loss_name: str, rounds: int) -> dict:
+    import numpy as np
+    import torch
+
+    from engine.batch import record
+    from nn import LOSSES
+
+    loss, n, nin, nout = LOSSES[loss_name], len(X), model.nin, model.sizes[-1]
+    target_columns = loss.targets(labels, nout)
+    recording = record(lambda *xs: loss.sample(model(list(xs[:nin])), list(xs[nin:])),
+                       [0.0] * nin + loss.sample_targets(1, nout))
+    params = model.parameters()
+    columns, weight = list(X.T) + target_columns, np.full(n, 1.0 / n)
+    net, Xt = torch_copy(model), torch.tensor(X)
+    if loss_name == "hinge":
+        signs = torch.tensor(target_columns[0])
+        torch_loss = lambda: torch.relu(1 - signs * net(Xt)[:, 0]).mean()  # noqa: E731
+    else:
+        classes = torch.tensor(labels)
+        torch_loss = lambda: torch.nn.functional.cross_entropy(net(Xt), classes)  # noqa: E731
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.05)
+
+    def glassgrad_step() -> float:
+        for p in params:
+            p.grad = 0.0
+        (sample_losses,) = recording.forward(columns)
+        recording.backward([weight])
+        for p in params:
+            p.data -= 0.05 * p.grad
+        return float(np.mean(sample_losses))
+
+    def torch_step() -> float:
+        value = torch_loss()
+        optimizer.zero_grad()
+        value.backward()
+        optimizer.step()
+        return value.item()
+
+    losses = {"glassgrad-batched": [], "torch-vectorised": []}
+
+    def step(name: str, function):
+        def run(index: int) -> dict:
+            value, seconds = timed(function)
+            losses[name].append(value)
+            return {"step": seconds}
+        return run
+
+    totals = take_turns({name: step(name, function) for name, function in
+                         (("glassgrad-batched", glassgrad_step), ("torch-vectorised", torch_step))}, rounds)
+    return {"rounds": rounds, "loss_difference": max(abs(a - b) for a, b in zip(*losses.values())),
+            "seconds": {name: phases["step"] / rounds for name, phases in totals.items()}}
+
+
+def times(other: float, mine: float) -> str:
+    """How many times quicker glassgrad was: the other engine's time over glassgrad's."""
+    return f"{other / mine:.2f}x"
+
+
+SIDE_BY_SIDE = {"transformer": transformer_side_by_side, "ops": ops_side_by_side,
+                "backward": backward_side_by_side, "replay": replay_side_by_side}
+WORKLOADS.update({f"side_by_side:{name}": (lambda engine, quick, run=run: run(quick))
+                  for name, run in SIDE_BY_SIDE.items()})
+
+
+def print_side_by_side(results: dict) -> None:
+    print("\nside by side: the engines take turns in one process, one step each on the same inputs, each timed")
+    print("phase after a gc.collect() outside the timing (collector on); ratio = the other engine's total time")
+    print("over glassgrad's, so above 1.0x glassgrad is quicker")
+    t = results.get("transformer", {})
+    print(f"\n{'transformer-shaped step, drop-in':40} {'glassgrad':>11} {'lean Value':>11} {'ratio':>7}")
+    if "seconds" in t:
+        seconds, forward = t["seconds"], t["forward_seconds"]
+        rest = {name: seconds[name] - forward[name] for name in seconds}
+        for title, row in ((f"{t['steps']} SGD steps, {t['nodes']:,} nodes each", seconds),
+                           ("  of which the forward", forward),
+                           ("  and backward, update, freeing", rest)):
+            print(f"  {title:38} {row['glassgrad']:9.2f} s {row['lean']:9.2f} s "
+                  f"{times(row['lean'], row['glassgrad']):>7}")
+        print(f"  (the same losses at every step, to {t['loss_difference']:.1e})")
+    else:
+        print(f"  {t.get('error', '-')}")
+    b = results.get("backward", {})
+    print(f"\n{'backward alone':40} {'glassgrad':>11} {'micrograd':>11} {'ratio':>7}"
+          "   (micrograd's recursion limit raised)")
+    for title, row in b.items() if "error" not in b else []:
+        seconds = row["seconds"]
+        print(f"  {title:38} {seconds['glassgrad']:9.3f} s "
+              + (f"{seconds['micrograd']:9.3f} s {times(seconds['micrograd'], seconds['glassgrad']):>7}"
+                 if "micrograd" in seconds else f"{'-':>11}"))
+    if "error" in b:
+        print(f"  {b['error']}")
+    o = results.get("ops", {})
+    print(f"\n{'microseconds per node':40} {'glassgrad':>11} {'micrograd':>11} {'ratio':>7}")
+    for op, engines in o.get("us_per_node", {}).items():
+        for phase in ("forward", "backward"):
+            mine, theirs = engines["glassgrad"][phase], engines.get("micrograd", {}).get(phase)
+            print(f"  {op + ' ' + phase:38} {mine:9.3f} us "
+                  + (f"{theirs:8.3f} us {times(theirs, mine):>7}" if theirs else f"{'-':>11}"))
+    if "error" in o:
+        print(f"  {o['error']}")
+    print("  (backward is one backward() over the pairwise sum of the n results, + nodes included, per result)")
+    r = results.get("replay", {})
+    print(f"\n{'one full-batch SGD step':46} {'glassgrad':>11} {'torch':>11} {'ratio':>7}"
+          "   (batched replay vs PyTorch vectorised, float64, 1 thread)")
+    for title, row in r.items() if "error" not in r else []:
+        seconds = row["seconds"]
+        print(f"  {title:44} {seconds['glassgrad-batched'] * 1e3:8.2f} ms {seconds['torch-vectorised'] * 1e3:8.2f} ms "
+              f"{times(seconds['torch-vectorised'], seconds['glassgrad-batched']):>7}")
+    if "error" in r:
+        print(f"  {r['error']}")
+    elif r:
+        worst = max(row["loss_difference"] for row in r.values())
+        print(f"  (the same losses at every step, to {worst:.1e})")
+
+
 # --- running each measurement in its own process ---------------------------
 
 def available(engine: str) -> bool:
@@ -343,8 +786,14 @@ def available(engine: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+# The replay against PyTorch runs both on one BLAS thread: torch is told so by
+# set_num_threads, numpy's BLAS only by these, read when it loads. (Left to its
+# own threads beside torch's on a busy machine, numpy's took 100x longer.)
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 def measure(engine: str, workload: str, quick: bool, n: int | None = None, timeout: float = 600) -> dict:
-    env = dict(os.environ, BENCH_N=str(n or 0))
+    env = dict(os.environ, BENCH_N=str(n or 0), **(ONE_THREAD if workload == "side_by_side:replay" else {}))
     command = [sys.executable, __file__, "--child", engine, workload] + (["--quick"] if quick else [])
     try:
         done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
@@ -378,8 +827,17 @@ def run_all(quick: bool) -> dict:
     tasks += [("chain", e, n) for e in scalar_engines for n in chain_sizes]
     tasks += [(w, e, None) for w in ("wide_sum", "bytes_per_node", "per_op") for e in scalar_engines]
     tasks += [("decision_grid", e, None) for e in ("glassgrad", "glassgrad-batched")]
+    tasks += [(f"side_by_side:{name}", "glassgrad", None) for name in SIDE_BY_SIDE]
     results: dict = {"machine": machine(), "engines": engines, "quick": quick}
     for workload, engine, n in tqdm(tasks, desc="benchmark", unit="run"):
+        if workload.startswith("side_by_side:"):
+            name = workload.split(":")[1]
+            if name == "replay" and not available("torch-vectorised"):
+                outcome = {"error": "PyTorch is not installed (pip install glassgrad[bench])"}
+            else:
+                outcome = measure(engine, workload, quick, timeout=1800)
+            results.setdefault("side_by_side", {})[name] = outcome
+            continue
         if workload == "chain" and engine == "torch-scalar" and n > 100_000:
             results.setdefault("chain", {}).setdefault(engine, []).append(
                 {"n": n, "ok": None, "error": "skipped: more than 10 minutes at this size"})
@@ -452,6 +910,7 @@ def print_table(results: dict) -> None:
             cells.append("-" if not o else f"{o['forward_us']:.2f}/{o['backward_us']:.2f}")
         print(f"  {engine:26} " + " ".join(f"{c:>13}" for c in cells))
     print("  (forward/backward: backward is one backward() over the pairwise sum of the n results, + nodes included)")
+    print_side_by_side(results.get("side_by_side", {}))
 
 
 def main(argv: list[str] | None = None) -> int:

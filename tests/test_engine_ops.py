@@ -305,10 +305,40 @@ def test_result_records_the_operation_symbol(build: Callable, symbol: str) -> No
     assert build(Value(2.0), Value(3.0)).op == symbol
 
 
-def test_number_exponent_is_shown_in_the_power_symbol() -> None:
-    out = Value(2.0) ** 3
-    assert out.op.startswith("**")
-    assert "3" in out.op
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / b, lambda a, b: a**b,
+        lambda a, b: a**2, lambda a, b: -a, lambda a, b: a.exp(), lambda a, b: a.log(), lambda a, b: a.tanh(),
+        lambda a, b: a.relu(), lambda a, b: a.sigmoid(), lambda a, b: Value.sum([a, b]),
+        lambda a, b: Value.dot([a], [b], a), lambda a, b: 2 + a, lambda a, b: 2 - a, lambda a, b: 2 * a,
+        lambda a, b: 2 / a, lambda a, b: 2**a,
+    ],
+    ids=["+", "-", "*", "/", "**", "**2", "neg", "exp", "log", "tanh", "relu", "sigmoid", "sum", "dot",
+         "2 + a", "2 - a", "2 * a", "2 / a", "2 ** a"],
+)
+def test_result_is_a_value_like_any_other(build: Callable) -> None:
+    # Operations build their results without Value(); nothing about them may show it.
+    out = build(Value(2.0), Value(3.0))
+    assert type(out) is Value
+    assert (type(out.data), type(out.grad), out.grad, out.label) == (float, float, 0.0, "")
+    assert type(out.parents) is tuple and type(out.local_grads) is tuple
+    assert len(out.parents) == len(out.local_grads) > 0
+    assert all(type(parent.data) is float for parent in out.parents)
+    out.label = "named"
+    assert out.label == "named"
+
+
+@pytest.mark.parametrize("exponent, symbol", [(3, "**3"), (3.0, "**3.0"), (0.5, "**0.5"), (-1, "**-1"),
+                                              (True, "**1.0"), (np.int64(3), "**3.0")])
+def test_number_exponent_is_shown_in_the_power_symbol(exponent: object, symbol: str) -> None:
+    # the same symbol the first time and every time after (symbols are kept once made)
+    assert [(Value(2.0) ** exponent).op for _ in range(2)] == [symbol, symbol]
+
+
+def test_a_thousand_different_exponents_each_get_their_own_symbol() -> None:
+    ops = {(Value(2.0) ** (1.0 + i / 1000)).op for i in range(1000)}
+    assert len(ops) == 1000
 
 
 def test_leaf_has_empty_op_and_no_parents() -> None:

@@ -18,7 +18,7 @@ from typing import NamedTuple
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from engine import Value
+from engine import Value, topological_order
 from tests.helpers import central_difference
 
 BOUND = 10.0  # every node of a program stays within +-BOUND
@@ -174,3 +174,27 @@ def test_forward_and_leaf_gradients_match_torch(torch, program: Program) -> None
         expected_grad = 0.0 if tensor.grad is None else tensor.grad.item()
         # Both sum the same chain-rule products, possibly in another order.
         assert math.isclose(grad, expected_grad, rel_tol=1e-9, abs_tol=1e-9), (grad, expected_grad)
+
+
+def _chain_rule_over_topological_order(root: Value) -> dict[int, float]:
+    """d root / d node for every node, by the chain rule written once, as a loop over topological_order."""
+    order = topological_order(root)
+    grads = dict.fromkeys(map(id, order), 0.0)
+    grads[id(root)] = 1.0
+    for node in order:
+        for parent, local_grad in zip(node.parents, node.local_grads):
+            grads[id(parent)] += local_grad * grads[id(node)]
+    return grads
+
+
+@settings(max_examples=100, deadline=None)
+@given(programs())
+def test_backward_gives_every_node_the_chain_rule_over_topological_order_to_the_last_bit(program: Program) -> None:
+    # backward's own walk and unrolled loop add the same products in the same order
+    leaves = [Value(x) for x in program.leaves]
+    # a node with many parents on top, beside the one- and two-parent nodes of the program
+    out = Value.sum([run(program, leaves), *leaves, leaves[0] * 2.0])
+    expected = _chain_rule_over_topological_order(out)
+    out.backward()
+    for node in topological_order(out):
+        assert node.grad == expected[id(node)], node

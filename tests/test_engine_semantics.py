@@ -164,6 +164,29 @@ def test_topological_order_of_a_million_deep_chain_lists_every_node_once() -> No
     assert order[-1] is x
 
 
+def test_backward_through_a_deep_chain_sets_off_no_garbage_collection() -> None:
+    # The walk keeps no object per node of the path, so the cyclic collector,
+    # which counts such objects, is never set off to sweep the whole graph.
+    x, c = Value(1.0), Value(1.0)
+    y = x
+    for _ in range(100_000):
+        y = y * c
+    collections = []
+
+    def record(phase: str, info: dict) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.collect()
+    gc.callbacks.append(record)
+    try:
+        y.backward()
+    finally:
+        gc.callbacks.remove(record)
+    assert collections == []
+    assert x.grad == 1.0
+
+
 # --- topological_order ---------------------------------------------------------------
 
 
@@ -226,6 +249,13 @@ def test_topological_order_of_a_leaf_is_just_the_leaf() -> None:
     order = topological_order(leaf)
     assert len(order) == 1
     assert order[0] is leaf
+
+
+def test_topological_order_without_leaves_is_the_same_order_with_the_leaves_taken_out() -> None:
+    root, _ = _labelled_graph(b_created_first=False)
+    everything = topological_order(root)
+    assert topological_order(root, leaves=False) == [node for node in everything if node.parents]
+    assert topological_order(Value(1.0), leaves=False) == []
 
 
 def test_topological_order_is_the_same_for_every_build_of_one_graph() -> None:

@@ -1,0 +1,113 @@
+"""benchmarks/bench.py: its reference engine and its side-by-side protocol do what the table says.
+
+Nothing here is timed; the speed itself is shown by running the script.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib.util
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine import Value
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_help_describes_the_script_and_exits_cleanly() -> None:
+    done = subprocess.run([sys.executable, str(BENCH), "--help"], capture_output=True, text=True)
+    assert done.returncode == 0
+    assert "--quick" in done.stdout
+    assert "side by side" in done.stdout
+
+
+def _parameters(params: dict) -> list:
+    return [p for matrix in params.values() for row in matrix for p in row]
+
+
+def test_lean_reference_gives_the_same_loss_and_gradients_as_glassgrad(bench) -> None:
+    tokens = bench.TOKENS[:5]
+    params = {cls: bench.transformer_parameters(cls, n_embd=4, block_size=4) for cls in (Value, bench.LeanValue)}
+    losses = {cls: bench.transformer_loss(params[cls], tokens) for cls in params}
+    for loss in losses.values():
+        loss.backward()
+    assert math.isclose(losses[Value].data, losses[bench.LeanValue].data, rel_tol=1e-12)
+    for mine, theirs in zip(_parameters(params[Value]), _parameters(params[bench.LeanValue])):
+        assert math.isclose(mine.grad, theirs.grad, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def test_lean_reference_builds_the_same_graph_node_for_node(bench) -> None:
+    def count(root) -> int:
+        seen, stack = {id(root)}, [root]
+        while stack:
+            for parent in stack.pop().parents:
+                if id(parent) not in seen:
+                    seen.add(id(parent))
+                    stack.append(parent)
+        return len(seen)
+
+    tokens = bench.TOKENS[:5]
+    counts = {cls: count(bench.transformer_loss(bench.transformer_parameters(cls, n_embd=4, block_size=4), tokens))
+              for cls in (Value, bench.LeanValue)}
+    assert counts[Value] == counts[bench.LeanValue]
+
+
+def test_engines_take_turns_and_the_first_round_only_warms_up(bench) -> None:
+    calls = []
+
+    def step(name: str):
+        def run(index: int) -> dict:
+            calls.append((name, index))
+            return {"phase": 1.0}
+        return run
+
+    totals = bench.take_turns({"a": step("a"), "b": step("b")}, rounds=3)
+    assert calls == [("b", 0), ("a", 0), ("a", 0), ("b", 0), ("b", 1), ("a", 1), ("a", 2), ("b", 2)]
+    assert totals == {"a": {"phase": 3.0}, "b": {"phase": 3.0}}
+
+
+def test_side_by_side_rows_print_each_ratio_as_the_other_engine_over_glassgrad(bench, capsys) -> None:
+    results = {
+        "transformer": {"steps": 2, "nodes": 10, "loss_difference": 0.0, "seconds": {"glassgrad": 1.0, "lean": 1.5},
+                        "forward_seconds": {"glassgrad": 0.5, "lean": 0.5}},
+        "backward": {"chain 10": {"nodes": 10, "rounds": 1, "seconds": {"glassgrad": 2.0, "micrograd": 5.0}}},
+        "ops": {"n": 1, "rounds": 1, "us_per_node": {"+": {"glassgrad": {"forward": 1.0, "backward": 2.0},
+                                                           "micrograd": {"forward": 3.0, "backward": 3.0}}}},
+        "replay": {"error": "PyTorch is not installed"},
+    }
+    bench.print_side_by_side(results)
+    shown = capsys.readouterr().out
+    for ratio in ("1.50x", "2.50x", "3.00x"):
+        assert ratio in shown
+    assert "PyTorch is not installed" in shown
+
+
+def test_lean_reference_graph_is_freed_by_reference_counting_alone(bench) -> None:
+    # as glassgrad's is, so that the step that drops it pays for freeing it (not a gc.collect() off the clock)
+    gc.collect()
+    gc.disable()
+    try:
+        before = sum(1 for obj in gc.get_objects() if type(obj) is bench.LeanValue)
+        x = bench.LeanValue(2.0)
+        loss = (x * x + x).exp()
+        loss.backward()
+        alive_with_graph = sum(1 for obj in gc.get_objects() if type(obj) is bench.LeanValue)
+        del x, loss
+        alive_after_drop = sum(1 for obj in gc.get_objects() if type(obj) is bench.LeanValue)
+    finally:
+        gc.enable()
+    assert alive_with_graph > before
+    assert alive_after_drop == before
