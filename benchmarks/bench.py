@@ -12,9 +12,11 @@ Then the rows measured side by side: two engines in one process take turns,
 one step each on the same inputs, each timed phase after a gc.collect() outside
 the timing, and a ratio is total time over the same steps (this survives a
 drifting machine load and the collector's bursts). glassgrad's Value against
-a lean microgpt-style reference Value on a transformer-shaped training step run
-drop-in; backward alone and every operation per node against micrograd; and
-the batched replay against PyTorch vectorised at 100 to 100,000 points.
+a lean microgpt-style reference Value, both running the same plain code of
+microgpt's GPT training on names (drop-in); nn.GPT, with a dot node per
+weighted sum, against that plain GPT on the lean Value; backward alone and
+every operation per node against micrograd; and the batched replay against
+PyTorch vectorised at 100 to 100,000 points.
 
     python benchmarks/bench.py             # the whole table (a few minutes)
     python benchmarks/bench.py --quick     # fewer repeats, smaller chains
@@ -440,114 +442,161 @@ class LeanValue:
             order.append(self)
 
 
-# --- the transformer-shaped step: code written as it is for micrograd-style engines
+# --- a GPT on names, written as code for micrograd-style engines is written ----
 
-TEXT = ("glassgrad is a see-through autograd engine. every number a program computes is a value, "
-        "and backward walks the graph once, from the loss back to the leaves.")
-VOCABULARY = sorted(set(TEXT))
-TOKENS = [VOCABULARY.index(character) for character in TEXT]
+N_HEAD, BETAS, LEARNING_RATE = 4, (0.85, 0.99), 0.01  # nn.GPT()'s heads; microgpt's Adam
 
 
-def transformer_parameters(Value, n_embd: int = 16, block_size: int = 8, seed: int = 0) -> dict:
-    """microgpt's matrices for one layer, rows of Values of class ``Value``: the same numbers for every class."""
-    rng = random.Random(seed)
+def gpt_weights(seed: int = 0) -> dict:
+    """nn.GPT's initial weights as numbers, by state_dict name: every engine starts from these."""
+    sys.path.insert(0, str(ROOT))
+    from nn import GPT
 
-    def matrix(rows: int, columns: int) -> list:
-        return [[Value(rng.gauss(0.0, 0.08)) for _ in range(columns)] for _ in range(rows)]
-
-    vocab_size = len(VOCABULARY)
-    return {"wte": matrix(vocab_size, n_embd), "wpe": matrix(block_size, n_embd),
-            "wq": matrix(n_embd, n_embd), "wk": matrix(n_embd, n_embd), "wv": matrix(n_embd, n_embd),
-            "wo": matrix(n_embd, n_embd), "fc1": matrix(4 * n_embd, n_embd), "fc2": matrix(n_embd, 4 * n_embd),
-            "lm_head": matrix(vocab_size, n_embd)}
+    return {name: [[p.data for p in row] for row in matrix] for name, matrix in GPT(seed=seed).state_dict().items()}
 
 
-def linear(weights: list, x: list) -> list:
+def training_names(count: int) -> list:
+    """``count`` names of the package's list, shuffled by a seed, each as token ids with the boundary (26) around it."""
+    sys.path.insert(0, str(ROOT))
+    from nn import CharTokenizer, load_names
+
+    names = load_names()
+    random.Random(0).shuffle(names)
+    return [CharTokenizer().encode_name(name) for name in names[:count]]
+
+
+def plain_linear(x: list, weights: list) -> list:
     return [sum(w * xi for w, xi in zip(row, x)) for row in weights]
 
 
-def rmsnorm(x: list) -> list:
-    scale = (sum(xi**2 for xi in x) / len(x) + 1e-5) ** 0.5
-    return [xi / scale for xi in x]
+def plain_rmsnorm(x: list) -> list:
+    scale = (sum(xi * xi for xi in x) / len(x) + 1e-5) ** -0.5
+    return [xi * scale for xi in x]
 
 
-def softmax(logits: list) -> list:
-    largest = max(z.data for z in logits)
+def plain_softmax(logits: list) -> list:
+    largest = max(z.data for z in logits)  # a number: the shift cancels in the gradient
     exps = [(z - largest).exp() for z in logits]
     total = sum(exps)
     return [e / total for e in exps]
 
 
-def transformer_loss(params: dict, tokens: list, n_head: int = 2):
-    """Mean next-token cross-entropy of one attention layer and an MLP, one position at a time (microgpt's shape)."""
-    head_size = len(params["wq"]) // n_head
+def plain_gpt_loss(params: dict, tokens: list):
+    """Mean next-letter cross-entropy of microgpt's one-layer GPT, one position at a time, in plain operations."""
+    head_dim = len(params["layer0.attn_wq"]) // N_HEAD
     keys, values, losses = [], [], []
-    for position, (token, target) in enumerate(zip(tokens[:-1], tokens[1:])):
-        x = rmsnorm([t + p for t, p in zip(params["wte"][token], params["wpe"][position])])
+    n = min(len(tokens) - 1, len(params["wpe"]))
+    for position in range(n):
+        x = plain_rmsnorm([t + p for t, p in zip(params["wte"][tokens[position]], params["wpe"][position])])
         residual = x
-        x = rmsnorm(x)
-        q, k, v = linear(params["wq"], x), linear(params["wk"], x), linear(params["wv"], x)
-        keys.append(k)
-        values.append(v)
+        x = plain_rmsnorm(x)
+        q = plain_linear(x, params["layer0.attn_wq"])
+        keys.append(plain_linear(x, params["layer0.attn_wk"]))
+        values.append(plain_linear(x, params["layer0.attn_wv"]))
         attended = []
-        for head in range(n_head):
-            part = slice(head * head_size, (head + 1) * head_size)
-            scores = [sum(qi * ki for qi, ki in zip(q[part], key[part])) / head_size**0.5 for key in keys]
-            weights = softmax(scores)
-            attended += [sum(weight * value[part][i] for weight, value in zip(weights, values))
-                         for i in range(head_size)]
-        x = [a + r for a, r in zip(linear(params["wo"], attended), residual)]
+        for head in range(N_HEAD):
+            part = slice(head * head_dim, (head + 1) * head_dim)
+            scores = [sum(qi * ki for qi, ki in zip(q[part], key[part])) / head_dim**0.5 for key in keys]
+            weights = plain_softmax(scores)
+            attended += [sum(w * value[part][i] for w, value in zip(weights, values)) for i in range(head_dim)]
+        x = [a + r for a, r in zip(plain_linear(attended, params["layer0.attn_wo"]), residual)]
         residual = x
-        hidden = [h.relu() for h in linear(params["fc1"], rmsnorm(x))]
-        x = [m + r for m, r in zip(linear(params["fc2"], hidden), residual)]
-        probabilities = softmax(linear(params["lm_head"], x))
-        losses.append(-probabilities[target].log())
-    return sum(losses) / len(losses)
+        hidden = [h.relu() for h in plain_linear(plain_rmsnorm(x), params["layer0.mlp_fc1"])]
+        x = [m + r for m, r in zip(plain_linear(hidden, params["layer0.mlp_fc2"]), residual)]
+        probabilities = plain_softmax(plain_linear(x, params["lm_head"]))
+        losses.append(-probabilities[tokens[position + 1]].log())
+    return sum(losses) / n
 
 
-def transformer_step(params: dict, tokens: list, learning_rate: float = 0.05) -> tuple[float, float]:
-    """One SGD step on one window of tokens: (the loss before the step, seconds its forward took)."""
-    parameters = [p for matrix in params.values() for row in matrix for p in row]
-    start = time.perf_counter()
-    loss = transformer_loss(params, tokens)
-    forward = time.perf_counter() - start
-    for p in parameters:
-        p.grad = 0.0
-    loss.backward()
-    for p in parameters:
-        p.data -= learning_rate * p.grad
-    return loss.data, forward
+class PlainAdam:
+    """microgpt's Adam loop over a list of parameters, with its learning rate falling linearly to 0."""
+
+    def __init__(self, parameters: list, steps: int) -> None:
+        self.parameters, self.steps, self.t = parameters, steps, 0
+        self.m, self.v = [0.0] * len(parameters), [0.0] * len(parameters)
+
+    def step(self) -> None:
+        (beta1, beta2), lr = BETAS, LEARNING_RATE * (1 - self.t / self.steps)
+        self.t += 1
+        for i, p in enumerate(self.parameters):
+            self.m[i] = beta1 * self.m[i] + (1 - beta1) * p.grad
+            self.v[i] = beta2 * self.v[i] + (1 - beta2) * p.grad**2
+            m_hat, v_hat = self.m[i] / (1 - beta1**self.t), self.v[i] / (1 - beta2**self.t)
+            p.data -= lr * m_hat / (v_hat**0.5 + 1e-8)
+            p.grad = 0.0
 
 
-def transformer_side_by_side(quick: bool) -> dict:
-    """glassgrad's Value and the lean reference run the same transformer-shaped training, drop-in."""
+def plain_gpt(Value, steps: int):
+    """A training step of the plain GPT on ``Value``'s class: step(tokens) -> (loss, seconds its forward took)."""
+    params = {name: [[Value(x) for x in row] for row in matrix] for name, matrix in gpt_weights().items()}
+    optimizer = PlainAdam([p for matrix in params.values() for row in matrix for p in row], steps)
+
+    def step(tokens: list) -> tuple[float, float]:
+        start = time.perf_counter()
+        loss = plain_gpt_loss(params, tokens)
+        forward = time.perf_counter() - start
+        loss.backward()
+        optimizer.step()
+        return loss.data, forward
+    return step
+
+
+def glassgrad_gpt(steps: int):
+    """The same training step with nn.GPT (a dot node per weighted sum), nn.Adam and nn.next_token_loss."""
     sys.path.insert(0, str(ROOT))
-    from engine import Value, topological_order
+    from nn import GPT, Adam, linear_decay, next_token_loss
 
-    block_size, steps = 8, 12 if quick else 24
-    classes = {"glassgrad": Value, "lean": LeanValue}
-    params = {name: transformer_parameters(cls, block_size=block_size) for name, cls in classes.items()}
-    losses = {name: [] for name in classes}
+    model = GPT(seed=0)
+    optimizer, schedule = Adam(model.parameters(), lr=LEARNING_RATE, betas=BETAS), linear_decay(LEARNING_RATE, steps)
+    taken = [0]
 
-    def window(index: int) -> list:
-        start = index * block_size % (len(TOKENS) - block_size - 1)
-        return TOKENS[start:start + block_size + 1]
+    def step(tokens: list) -> tuple[float, float]:
+        start = time.perf_counter()
+        loss = next_token_loss(model, tokens)
+        forward = time.perf_counter() - start
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.lr = schedule(taken[0])
+        optimizer.step()
+        taken[0] += 1
+        return loss.data, forward
+    return step
 
-    def step(name: str):
+
+def gpt_side_by_side(steps_of: dict, steps: int) -> dict:
+    """Engines take turns on the same names; every step's loss must agree to 1e-12."""
+    names = training_names(steps + 1)  # the first round only warms up, on the first name
+    losses = {name: [] for name in steps_of}
+
+    def turn(name: str):
         def run(index: int) -> dict:
-            (loss, forward), seconds = timed(lambda: transformer_step(params[name], window(index)))
+            (loss, forward), seconds = timed(lambda: steps_of[name](names[index + 1 if losses[name] else 0]))
             losses[name].append(loss)
             return {"step": seconds, "forward": forward}
         return run
 
-    totals = take_turns({name: step(name) for name in classes}, steps)
-    difference = max(abs(a - b) for a, b in zip(losses["glassgrad"], losses["lean"]))
+    totals = take_turns({name: turn(name) for name in steps_of}, steps)
+    difference = max(abs(a - b) for a, b in zip(*losses.values()))
     if difference > 1e-12:
-        raise AssertionError(f"the two engines' losses differ by {difference!r}")
-    nodes = len(topological_order(transformer_loss(transformer_parameters(Value), window(0))))
-    return {"steps": steps, "nodes": nodes, "loss_difference": difference,
-            "seconds": {name: totals[name]["step"] for name in classes},
-            "forward_seconds": {name: totals[name]["forward"] for name in classes}}
+        raise AssertionError(f"the engines' losses differ by {difference!r}")
+    return {"steps": steps, "letters": sum(len(t) - 1 for t in names[1:]), "loss_difference": difference,
+            "seconds": {name: totals[name]["step"] for name in steps_of},
+            "forward_seconds": {name: totals[name]["forward"] for name in steps_of}}
+
+
+def transformer_side_by_side(quick: bool) -> dict:
+    """The plain GPT's code unchanged, on glassgrad's Value and on the lean reference: drop-in."""
+    sys.path.insert(0, str(ROOT))
+    from engine import Value
+
+    steps = 12 if quick else 40
+    return gpt_side_by_side({"glassgrad": plain_gpt(Value, steps), "lean": plain_gpt(LeanValue, steps)}, steps)
+
+
+def gpt_model_side_by_side(quick: bool) -> dict:
+    """nn.GPT against the plain GPT on the lean reference: the same model, weights, names and losses."""
+    steps = 12 if quick else 40
+    return gpt_side_by_side({"glassgrad": glassgrad_gpt(steps), "lean": plain_gpt(LeanValue, steps)}, steps)
 
 
 # --- node for node against micrograd --------------------------------------------
@@ -718,29 +767,34 @@ def times(other: float, mine: float) -> str:
     return f"{other / mine:.2f}x"
 
 
-SIDE_BY_SIDE = {"transformer": transformer_side_by_side, "ops": ops_side_by_side,
+SIDE_BY_SIDE = {"transformer": transformer_side_by_side, "gpt": gpt_model_side_by_side, "ops": ops_side_by_side,
                 "backward": backward_side_by_side, "replay": replay_side_by_side}
 WORKLOADS.update({f"side_by_side:{name}": (lambda engine, quick, run=run: run(quick))
                   for name, run in SIDE_BY_SIDE.items()})
+
+
+def print_gpt_rows(title: str, row: dict) -> None:
+    print(f"\n{title:40} {'glassgrad':>11} {'lean Value':>11} {'ratio':>7}")
+    if "seconds" not in row:
+        print(f"  {row.get('error', '-')}")
+        return
+    seconds, forward = row["seconds"], row["forward_seconds"]
+    rest = {name: seconds[name] - forward[name] for name in seconds}
+    for label, figures in ((f"{row['steps']} Adam steps, a name each ({row['letters']} letters)", seconds),
+                           ("  of which the forward", forward),
+                           ("  and backward, update, freeing", rest)):
+        print(f"  {label:38} {figures['glassgrad']:9.2f} s {figures['lean']:9.2f} s "
+              f"{times(figures['lean'], figures['glassgrad']):>7}")
+    print(f"  (the same losses at every step, to {row['loss_difference']:.1e})")
 
 
 def print_side_by_side(results: dict) -> None:
     print("\nside by side: the engines take turns in one process, one step each on the same inputs, each timed")
     print("phase after a gc.collect() outside the timing (collector on); ratio = the other engine's total time")
     print("over glassgrad's, so above 1.0x glassgrad is quicker")
-    t = results.get("transformer", {})
-    print(f"\n{'transformer-shaped step, drop-in':40} {'glassgrad':>11} {'lean Value':>11} {'ratio':>7}")
-    if "seconds" in t:
-        seconds, forward = t["seconds"], t["forward_seconds"]
-        rest = {name: seconds[name] - forward[name] for name in seconds}
-        for title, row in ((f"{t['steps']} SGD steps, {t['nodes']:,} nodes each", seconds),
-                           ("  of which the forward", forward),
-                           ("  and backward, update, freeing", rest)):
-            print(f"  {title:38} {row['glassgrad']:9.2f} s {row['lean']:9.2f} s "
-                  f"{times(row['lean'], row['glassgrad']):>7}")
-        print(f"  (the same losses at every step, to {t['loss_difference']:.1e})")
-    else:
-        print(f"  {t.get('error', '-')}")
+    for key, title in (("transformer", "a GPT's training step, drop-in"),
+                       ("gpt", "nn.GPT against the same GPT, plain")):
+        print_gpt_rows(title, results.get(key, {}))
     b = results.get("backward", {})
     print(f"\n{'backward alone':40} {'glassgrad':>11} {'micrograd':>11} {'ratio':>7}"
           "   (micrograd's recursion limit raised)")

@@ -19,6 +19,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import bias  # noqa: E402  (the demos, imported as modules)
 import common  # noqa: E402
+import digits  # noqa: E402
 import trace_graph  # noqa: E402
 
 import viz  # noqa: E402
@@ -55,6 +56,23 @@ def moons_pictures(folder: Path) -> list[Path]:
     return written
 
 
+# The pictures of examples/digits.py that the docs show, each renamed digits_NAME.png; its others stay out.
+DIGITS_PICTURES = ["weight_images.png", "top_examples.png", "imagined_digits.png", "explanations.png",
+                   "layers_story.png", "misclassified.png"]
+
+
+def digits_pictures(folder: Path) -> list[Path]:
+    """examples/digits.py run as it is by default (seed, steps, pictures), keeping the pictures the docs show."""
+    run = folder / "digits_run"
+    if digits.main(["--out", str(run), "--force", "--quiet"]) != 0:
+        raise SystemExit("examples/digits.py failed")
+    written = []
+    for name in DIGITS_PICTURES:
+        written.append((run / name).replace(folder / f"digits_{name}"))
+    shutil.rmtree(run)
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=HERE / "images", help="folder for the pictures")
@@ -75,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "bias_run" / "bias.png").replace(args.out / "bias.png")
     shutil.rmtree(args.out / "bias_run")  # the rest of the demo's files (its report) are not for the docs
     written.append(args.out / "bias.png")
+    written += digits_pictures(args.out)
     for path in written:
         if path.suffix == ".svg":
             path.unlink()  # the docs show PNGs; the demos write both

@@ -105,6 +105,14 @@ def _sum(*terms):
     return total, [1.0] * len(terms)
 
 
+def _max(*values):
+    values = np.broadcast_arrays(*values)  # a leaf's number is one column for the whole batch
+    largest = np.max(values, axis=0)  # NaN if any is NaN, as in value.py
+    ties = [(v == largest) | (np.isnan(v) & np.isnan(largest)) for v in values]
+    count = np.sum(ties, axis=0)
+    return largest, [tie / count for tie in ties]
+
+
 def _dot(*parents):
     bias, weights, inputs = split_dot(parents)
     total = bias
@@ -126,6 +134,7 @@ OPERATIONS: dict[str, Callable] = {
     "relu": _relu,
     "sigmoid": _sigmoid,
     "sum": _sum,
+    "max": _max,
     "dot": _dot,
 }
 

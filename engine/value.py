@@ -20,9 +20,10 @@ topological order. That single loop is all of backpropagation. A node that is
 used twice receives two contributions, and they add up.
 
 The operations: ``+ - * / **`` and unary ``-`` (with numbers on either side),
-``exp``, ``log``, ``tanh``, ``relu``, ``sigmoid``, and two with many parents:
-``Value.sum`` (t1 + ... + tn) and ``Value.dot`` (a neuron's weighted sum
-b + w1*x1 + ... + wn*xn, one node instead of 2n).
+``exp``, ``log``, ``tanh``, ``relu``, ``sigmoid``, and three with many parents:
+``Value.sum`` (t1 + ... + tn), ``Value.max`` (the largest of them) and
+``Value.dot`` (a neuron's weighted sum b + w1*x1 + ... + wn*xn, one node
+instead of 2n).
 
 Only the standard library is used, so this file can be read alone. The layers
 above it are ``nn`` (neurons, losses, training) and ``viz`` (pictures).
@@ -197,6 +198,29 @@ class Value:
             total += t.data
         # t1 + ... + tn           d/dti = 1
         return _result(total, terms, (1.0,) * len(terms), "sum")
+
+    @staticmethod
+    def max(values: Iterable[Value | float]) -> Value:
+        """The largest of ``values`` as one node: what a softmax subtracts so that no exponential overflows.
+
+        Its derivative is 1 for the largest value and 0 for the others; values
+        tied for largest share the 1 equally, as in PyTorch's ``max`` and
+        ``amax``. A NaN anywhere makes the result NaN.
+        """
+        values = tuple(values)
+        if not values:
+            raise ValueError("Value.max: needs at least one value")
+        if not all(isinstance(v, Value) for v in values):
+            values = tuple(v if isinstance(v, Value) else _number(v, "Value.max") for v in values)
+        data = [v.data for v in values]
+        if any(map(math.isnan, data)):  # (Python's max would skip a NaN or not, by where it sits)
+            largest, ties = math.nan, [x != x for x in data]
+        else:
+            largest = max(data)
+            ties = [x == largest for x in data]
+        share = 1.0 / sum(ties)
+        # max(v1, ..., vn)        d/dvi = 1 for the largest (shared by ties), 0 for the rest
+        return _result(largest, values, tuple(share if tie else 0.0 for tie in ties), "max")
 
     @staticmethod
     def dot(weights: Sequence[Value], inputs: Sequence[Value | float], bias: Value) -> Value:

@@ -22,6 +22,13 @@ from typing import NoReturn
 # Let `python examples/moons.py` work from a source checkout even before `pip install`.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+# numpy's BLAS starts a thread per core for each matrix product. The demos' products are small (at most
+# 32 x 64 times 64 x 1347, in digits), and on a busy two-core machine its threads wait on each other:
+# digits trained 3 to 8 times slower with two threads than with one. So one, unless the user chose;
+# BLAS reads this only when numpy is first imported, which is why every demo imports this file first.
+for _blas_threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_blas_threads, "1")
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:

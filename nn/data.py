@@ -1,31 +1,44 @@
-"""Small two-dimensional datasets to train on and to draw, generated from a seed.
+"""Datasets to train on and to draw: small 2-D ones generated from a seed, and real digits.
 
 Each generator returns ``X``, a float64 array of shape (n, 2) (one point per
 row), and ``y``, int64 class labels 0..k-1, split between the classes as evenly
 as possible and shuffled. Nothing is downloaded: numpy draws every number from
 ``np.random.default_rng(seed)``, so the same seed gives the same arrays.
 
+``load_digits`` reads real data instead: 1,797 handwritten digits of 8x8
+pixels that ship with the package (``nn/datasets``, with their source and
+licence). ``train_test_split`` holds out a test set from either kind.
+``load_names`` reads the 32,033 first names a character model learns from
+(``nn.GPT``), and ``split_names`` holds out a test set of them.
+
     X, y = make_moons(200, noise=0.1, seed=1)
     X, y = make_dataset("spirals", n=300, classes=3)   # the same generators, by name
     X_train, X_test, y_train, y_test = train_test_split(X, y)
+    X, y = load_digits()                               # X: (1797, 64) in 0..1
+    X_train, X_test, y_train, y_test = train_test_split(X, y, 0.25, seed=0, stratify=True)
 """
 
 from __future__ import annotations
 
+import gzip
 import math
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 
 __all__ = [
     "DATASETS",
+    "load_digits",
+    "load_names",
     "make_blobs",
     "make_circles",
     "make_dataset",
     "make_moons",
     "make_spirals",
     "make_xor",
+    "split_names",
     "train_test_split",
 ]
 
@@ -196,12 +209,67 @@ def make_dataset(name: str, **kwargs: object) -> tuple[np.ndarray, np.ndarray]:
     return DATASETS[name](**kwargs)
 
 
+# --- real data that ships with the package ----------------------------------
+
+DIGITS_FILE = Path(__file__).resolve().parent / "datasets" / "digits.csv.gz"
+DIGIT_SIDE = 8  # each digit is an 8x8 image
+DIGIT_INK = 16  # a pixel counts the inked bits of a 4x4 block of the scan: 0..16
+
+
+def load_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 1,797 handwritten digits of UCI's optical digits test set: (X, y).
+
+    ``X`` is float64 of shape (1797, 64): each row is one 8x8 image read row by
+    row from the top left, its pixels divided by 16 so that 0 is blank paper
+    and 1 full ink; ``row.reshape(8, 8)`` draws it. ``y`` is int64, the digit
+    0-9. The rows keep the file's order (the digits are not sorted by class).
+    Source and licence (CC BY 4.0): ``nn/datasets/README.md``.
+    """
+    try:
+        with gzip.open(DIGITS_FILE, "rt") as file:
+            table = np.loadtxt(file, delimiter=",", dtype=np.int64, ndmin=2)
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"load_digits: the digits file that ships with glassgrad is missing ({DIGITS_FILE}); "
+            "reinstall glassgrad (pip install --force-reinstall glassgrad, or pip install . from a checkout)"
+        ) from None
+    pixels, labels = table[:, :-1], table[:, -1]
+    return pixels.astype(np.float64) / DIGIT_INK, labels
+
+
+NAMES_FILE = Path(__file__).resolve().parent / "datasets" / "names.txt"
+
+
+def load_names() -> list[str]:
+    """The 32,033 first names of makemore's ``names.txt``, in the file's order.
+
+    Each is lowercase letters a-z only, 2 to 15 of them; 29,494 are
+    different (some names are listed more than once). They come from the US
+    Social Security Administration's baby-name records. Source and licence
+    (MIT): ``nn/datasets/README.md``.
+    """
+    try:
+        text = NAMES_FILE.read_text(encoding="ascii")
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"load_names: the names file that ships with glassgrad is missing ({NAMES_FILE}); "
+            "reinstall glassgrad (pip install --force-reinstall glassgrad, or pip install . from a checkout)"
+        ) from None
+    return text.split()
+
+
+# --- holding out a test set --------------------------------------------------
+
+
 def train_test_split(
-    X: np.ndarray, y: np.ndarray, test_fraction: float = 0.25, seed: int | None = 0
+    X: np.ndarray, y: np.ndarray, test_fraction: float = 0.25, seed: int | None = 0, stratify: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Shuffle the points and hold out ``test_fraction`` of them: (X_train, X_test, y_train, y_test).
 
     The test set has ceil(test_fraction * n) points; both sets must end up non-empty.
+    With ``stratify=True`` each class gives the test set its share of those
+    points (within one point of n_test * class_size / n), so a class is as
+    common in the test set as in the data; the same seed gives the same split.
     """
     X, y = np.asarray(X), np.asarray(y)
     if len(X) != len(y):
@@ -216,6 +284,39 @@ def train_test_split(
             f"train_test_split: {len(X)} points cannot be split with test_fraction={test_fraction} "
             f"(the test set would have {n_test}); both sets need at least one point"
         )
-    order = np.random.default_rng(seed).permutation(len(X))
-    test, train = order[:n_test], order[n_test:]
+    rng = np.random.default_rng(seed)
+    if stratify:
+        test = _stratified_test_rows(y, n_test, rng)
+        train = rng.permutation(np.setdiff1d(np.arange(len(X)), test))
+    else:
+        order = rng.permutation(len(X))
+        test, train = order[:n_test], order[n_test:]
     return X[train], X[test], y[train], y[test]
+
+
+def _stratified_test_rows(y: np.ndarray, n_test: int, rng: np.random.Generator) -> np.ndarray:
+    """n_test row numbers, shuffled, each class giving its share: n_test * class_size / n, rounded.
+
+    The shares are rounded down, and the points still missing go one each to the
+    classes whose shares lost the most in rounding, so they add up to n_test.
+    """
+    classes, sizes = np.unique(y, return_counts=True)
+    shares = sizes * n_test / len(y)
+    counts = np.floor(shares).astype(np.int64)
+    missing = n_test - int(counts.sum())
+    counts[np.argsort(counts - shares, kind="stable")[:missing]] += 1
+    picked = [rng.permutation(np.flatnonzero(y == label))[:count] for label, count in zip(classes, counts)]
+    return rng.permutation(np.concatenate(picked))
+
+
+def split_names(names: Sequence[str], test_fraction: float = 0.1, seed: int | None = 0) -> tuple[list[str], list[str]]:
+    """Shuffle the names and hold out ``test_fraction`` of them: (train_names, test_names).
+
+    ``train_test_split`` does the shuffling (names have no labels, so their row
+    numbers stand in for both of its arrays): the test set has
+    ceil(test_fraction * n) names, both sets come out shuffled, and the same
+    seed gives the same split.
+    """
+    rows = np.arange(len(names))
+    train_rows, test_rows, _, _ = train_test_split(rows, rows, test_fraction, seed)
+    return [names[i] for i in train_rows], [names[i] for i in test_rows]

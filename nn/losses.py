@@ -40,6 +40,7 @@ __all__ = [
     "l2_penalty",
     "mean",
     "mse_loss",
+    "softmax",
     "softmax_cross_entropy",
     "softmax_cross_entropy_loss",
     "squared_error",
@@ -86,12 +87,16 @@ def mean(values: Sequence[Value | Number]) -> Value:
     return Value.sum(values) * (1.0 / len(values))
 
 
-def _maximum(values: Sequence[Value]) -> Value:
-    """max(v1, ..., vn) with Value operations: max(a, b) = b + relu(a - b), folded over the list."""
-    largest = values[0]
-    for v in values[1:]:
-        largest = v + (largest - v).relu()
-    return largest
+def softmax(scores: Sequence[Value]) -> list[Value]:
+    """e**s_i / sum_j e**s_j: scores turned into weights that are positive and add up to 1.
+
+    Computed as e**(s_i - m) / sum_j e**(s_j - m) with m = max_j s_j, the same
+    numbers, with no exponential that can overflow (the largest is e**0).
+    """
+    largest = Value.max(scores)
+    exps = [(s - largest).exp() for s in scores]
+    total = Value.sum(exps)
+    return [e / total for e in exps]
 
 
 # --- regression ------------------------------------------------------------
@@ -216,7 +221,7 @@ def softmax_cross_entropy(logits: Sequence[Value], label: int | Sequence[Value |
             f"softmax_cross_entropy: label must be an int class index or a list of target "
             f"probabilities, got {label!r} of type {type(label).__name__}"
         )
-    largest = _maximum(logits)
+    largest = Value.max(logits)
     shifted = [z - largest for z in logits]
     log_sum = Value.sum([s.exp() for s in shifted]).log()
     largest.label, log_sum.label = "max(z)", "log sum exp"  # so that a drawn graph reads as the formula above

@@ -16,10 +16,28 @@ from collections.abc import Sequence
 
 from engine import Value
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "format_label", "parse_label"]
+__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS", "format_label", "parse_label", "weight_bound"]
 
 # The hidden activations a model may use; "linear" means none.
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+
+# How a neuron's first weights are drawn (see weight_bound).
+INITS = ("micrograd", "fan_in")
+
+
+def weight_bound(init: str, nin: int) -> float:
+    """A neuron with ``nin`` inputs draws its first weights uniformly from [-bound, bound].
+
+    - "micrograd": bound 1, whatever ``nin``.
+    - "fan_in": bound 1/sqrt(nin), as PyTorch's ``nn.Linear`` draws its
+      weights (nin is the neuron's "fan-in"). A weighted sum of nin inputs then
+      starts about as large as one input, whether there are 2 inputs or 64;
+      with bound 1, a neuron reading 64 pixels starts with sums several times
+      larger than its inputs, and the next layer's sums larger again.
+    """
+    if init not in INITS:
+        raise ValueError(f"init={init!r}: choose one of {', '.join(INITS)}")
+    return 1.0 if init == "micrograd" else nin ** -0.5
 
 
 def format_label(layer: str, neuron: int) -> str:
@@ -56,12 +74,20 @@ class Module:
     def num_parameters(self) -> int:
         return len(self.parameters())
 
+    def architecture(self) -> dict | None:
+        """The constructor arguments that fix the model's shape, or None; ``save_parameters`` records them.
+
+        ``type(model)(**model.architecture())`` builds a model of the same shape.
+        """
+        return None
+
 
 class Neuron(Module):
     """``activation(b + sum_i w_i * x_i)`` over ``nin`` inputs.
 
     ``nonlin=True`` (micrograd's name) applies ``activation``; ``nonlin=False``
-    gives a linear neuron. Weights start uniform in [-1, 1] as in micrograd,
+    gives a linear neuron. Weights start uniform in [-1, 1] as in micrograd
+    (``init="fan_in"``: in [-1/sqrt(nin), 1/sqrt(nin)], see ``weight_bound``),
     drawn from ``rng`` (a ``random.Random``) so that a seed fixes them; the bias
     starts at 0.
     """
@@ -73,13 +99,15 @@ class Neuron(Module):
         activation: str = "relu",
         rng: random.Random | None = None,
         label: str = "N",
+        init: str = "micrograd",
     ) -> None:
         if not isinstance(nin, int) or isinstance(nin, bool) or nin < 1:
             raise ValueError(f"Neuron(nin={nin!r}): the number of inputs must be a positive int")
         if activation not in ACTIVATIONS:
             raise ValueError(f"Neuron(activation={activation!r}): choose one of {', '.join(ACTIVATIONS)}")
+        bound = weight_bound(init, nin)
         rng = rng if rng is not None else random.Random()
-        self.w = [Value(rng.uniform(-1, 1), label=f"{label}.w{i + 1}") for i in range(nin)]
+        self.w = [Value(rng.uniform(-bound, bound), label=f"{label}.w{i + 1}") for i in range(nin)]
         self.b = Value(0.0, label=f"{label}.b")
         self.nonlin = nonlin
         self.activation = activation if nonlin else "linear"
@@ -119,12 +147,13 @@ class Layer(Module):
         activation: str = "relu",
         rng: random.Random | None = None,
         label: str = "L",
+        init: str = "micrograd",
     ) -> None:
         if not isinstance(nout, int) or isinstance(nout, bool) or nout < 1:
             raise ValueError(f"Layer(nout={nout!r}): the number of neurons must be a positive int")
         rng = rng if rng is not None else random.Random()
         self.neurons = [
-            Neuron(nin, nonlin=nonlin, activation=activation, rng=rng, label=format_label(label, j + 1))
+            Neuron(nin, nonlin=nonlin, activation=activation, rng=rng, label=format_label(label, j + 1), init=init)
             for j in range(nout)
         ]
         self.label = label
@@ -158,8 +187,11 @@ class MLP(Module):
 
     Hidden layers use ``activation`` ("relu", micrograd's default, "tanh" or
     "sigmoid"); the output layer is linear. ``seed`` makes the initial weights
-    reproducible. Calling the model returns a Value when the last layer has one
-    neuron, else a list of Values.
+    reproducible; ``init`` says how they are drawn: "micrograd" (uniform in
+    [-1, 1]) or "fan_in" (uniform in [-1/sqrt(nin), 1/sqrt(nin)] for a neuron
+    with nin inputs, PyTorch's choice, better for wide inputs such as 64
+    pixels; see ``weight_bound``). Calling the model returns a Value when the
+    last layer has one neuron, else a list of Values.
     """
 
     def __init__(
@@ -168,6 +200,7 @@ class MLP(Module):
         nouts: Sequence[int],
         activation: str = "relu",
         seed: int | None = None,
+        init: str = "micrograd",
     ) -> None:
         if not isinstance(nin, int) or isinstance(nin, bool) or nin < 1:
             raise ValueError(f"MLP(nin={nin!r}): the number of inputs must be a positive int")
@@ -182,6 +215,8 @@ class MLP(Module):
         nouts = [int(size) for size in nouts]  # numpy integers too, stored as plain ints
         if activation not in ACTIVATIONS:
             raise ValueError(f"MLP(activation={activation!r}): choose one of {', '.join(ACTIVATIONS)}")
+        if init not in INITS:
+            raise ValueError(f"MLP(init={init!r}): choose one of {', '.join(INITS)}")
         rng = random.Random(seed)
         sizes = [nin] + nouts
         self.layers = [
@@ -192,6 +227,7 @@ class MLP(Module):
                 activation=activation,
                 rng=rng,
                 label=f"L{i + 1}",
+                init=init,
             )
             for i in range(len(nouts))
         ]
@@ -199,6 +235,7 @@ class MLP(Module):
         self.sizes = sizes
         self.activation = activation
         self.seed = seed
+        self.init = init
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         for layer in self.layers:
@@ -207,6 +244,9 @@ class MLP(Module):
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
+
+    def architecture(self) -> dict:
+        return {"nin": self.nin, "nouts": self.sizes[1:], "activation": self.activation}
 
     def __repr__(self) -> str:
         shape = " -> ".join(str(s) for s in self.sizes)

@@ -5,7 +5,8 @@ A training step is ``optimizer.zero_grad()``, ``loss.backward()``,
 ``torch.optim.Adam`` update for update (same formulas, same defaults), so what
 you learn here carries over. Their state is plain lists of floats, one entry per
 parameter, so it can be printed and read. ``lr`` is a public attribute: a
-learning-rate schedule may assign it between steps. ``weight_decay`` adds
+learning-rate schedule may assign it between steps (``linear_decay`` makes
+one). ``weight_decay`` adds
 weight_decay * p to each gradient, the gradient of an L2 penalty
 (weight_decay / 2) * sum(p**2): it is how ``train(l2=...)`` applies its penalty.
 """
@@ -14,11 +15,11 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from engine import Value
 
-__all__ = ["SGD", "Adam", "Optimizer"]
+__all__ = ["SGD", "Adam", "Optimizer", "linear_decay"]
 
 
 def _check_number(value: object, name: str, optimizer: str, low: float, high: float = math.inf) -> float:
@@ -159,3 +160,16 @@ class Adam(Optimizer):
     def __repr__(self) -> str:
         return (f"Adam(lr={self.lr}, betas={self.betas}, eps={self.eps}, "
                 f"weight_decay={self.weight_decay}, {len(self.parameters)} parameters)")
+
+
+def linear_decay(lr: float, steps: int) -> Callable[[int], float]:
+    """The schedule lr * (1 - step / steps): ``lr`` at step 0, falling in a straight line to 0 at ``steps`` (and after).
+
+    Large steps early, while the loss falls fast, and ever smaller ones as
+    training settles (microgpt's schedule). Give it to ``train(learning_rate=...)``,
+    or set ``optimizer.lr = schedule(step)`` before each step of a loop of your own.
+    """
+    lr = _check_number(lr, "lr", "linear_decay", 0.0)
+    if type(steps) is not int or steps < 1:
+        raise ValueError(f"linear_decay: steps must be a whole number >= 1, got {steps!r}")
+    return lambda step: lr * max(0.0, 1.0 - step / steps)

@@ -1,9 +1,9 @@
 """Save a model's parameters to a readable JSON file, and load them back.
 
 The file lists every parameter's label and value in ``model.parameters()``
-order, so it can be read (and diffed) by eye. For an MLP it also records the
-architecture, in the words of the constructor, so ``MLP(**architecture)``
-builds a model the file loads into:
+order, so it can be read (and diffed) by eye. For an MLP or a GPT it also
+records the architecture, in the words of the constructor (``Module.architecture``),
+so ``MLP(**architecture)`` builds a model the file loads into:
 
     {
       "format": "glassgrad-parameters",
@@ -35,7 +35,7 @@ import stat
 import uuid
 from pathlib import Path
 
-from nn.module import MLP, Module
+from nn.module import Module
 
 __all__ = ["FORMAT", "VERSION", "load_parameters", "save_parameters"]
 
@@ -44,10 +44,10 @@ VERSION = 1
 
 
 def _architecture(model: Module) -> dict | None:
-    """The constructor arguments that fix the model's shape (``MLP(**them)`` rebuilds it), or None."""
-    if isinstance(model, MLP):
-        return {"nin": model.nin, "nouts": model.sizes[1:], "activation": model.activation}
-    return None  # a user's own Module: its parameters' labels are all a file can check
+    """The constructor arguments that fix the model's shape (``type(model)(**them)`` rebuilds it), or None."""
+    architecture = getattr(model, "architecture", None)
+    # None for a user's own Module that gives none: its parameters' labels are all a file can check
+    return architecture() if callable(architecture) else None
 
 
 def save_parameters(model: Module, path: str | os.PathLike) -> None:
@@ -210,7 +210,7 @@ def _check_architecture(path: Path, document: dict, model: Module, saved_from: s
     if saved is not None and not isinstance(saved, dict):
         raise ValueError(f"load_parameters: {path} has an \"architecture\" that is not an object: {saved!r}")
     if saved is None or actual is None:
-        return  # an older file, or a model that is not an MLP: the labels are checked instead
+        return  # an older file, or a model that gives no architecture: the labels are checked instead
     for key in {**actual, **saved}:  # the model's entries, then any the file has and the model lacks
         if saved.get(key) != actual.get(key):
             raise ValueError(
@@ -224,7 +224,7 @@ def load_parameters(model: Module, path: str | os.PathLike) -> None:
     """Set the model's parameters to the values saved in ``path`` by ``save_parameters``.
 
     The file must describe the same architecture as the model (when both have
-    one: an MLP's ``nin``, ``nouts`` and ``activation``), and hold as many
+    one: an MLP's ``nin``, ``nouts`` and ``activation``, a GPT's sizes), and hold as many
     parameters as the model, with the same labels in the same order; otherwise
     ValueError says what differs, and the model is left exactly as it was.
     """

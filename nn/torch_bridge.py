@@ -13,6 +13,11 @@ neuron j of the layer is row j:
     model.layers[0].neurons[j].w[k]   <->   module.L1.weight[j, k]
     model.layers[0].neurons[j].b      <->   module.L1.bias[j]
 
+A GPT (``nn.GPT``) becomes a ``TorchGPT`` (``nn/torch_gpt.py``) whose
+parameters carry the names of ``gpt.state_dict()`` ("wte", "layer0.attn_wq",
+...) and its shapes, rows output-major as here; ``from_torch`` copies them
+back by name.
+
 PyTorch is an optional extra: it is imported only when one of these functions
 runs, so ``import nn`` never needs it.
 """
@@ -22,6 +27,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
+from nn.gpt import GPT
 from nn.module import MLP, Layer
 
 if TYPE_CHECKING:
@@ -48,8 +54,9 @@ def _import_torch(caller: str):
 
 
 def _check_model(model: object, caller: str) -> None:
-    if not isinstance(model, MLP):
-        raise TypeError(f"{caller}: expected a glassgrad MLP (nn.MLP), got {model!r} of type {type(model).__name__}")
+    if not isinstance(model, (MLP, GPT)):
+        raise TypeError(f"{caller}: expected a glassgrad MLP or GPT (nn.MLP, nn.GPT), got {model!r} "
+                        f"of type {type(model).__name__}")
 
 
 def _layer_activation(layer: Layer, caller: str) -> str:
@@ -63,7 +70,7 @@ def _layer_activation(layer: Layer, caller: str) -> str:
     return names[0]
 
 
-def to_torch(model: MLP) -> torch.nn.Sequential:
+def to_torch(model: MLP | GPT) -> torch.nn.Module:
     """A float64 ``torch.nn.Sequential`` computing what ``model`` computes, with copies of its parameters.
 
     ``MLP(2, [16, 16, 1])`` becomes Linear(2, 16), ReLU, Linear(16, 16), ReLU,
@@ -73,9 +80,17 @@ def to_torch(model: MLP) -> torch.nn.Sequential:
     neuron's sum in another order). The module lives on the CPU (``.to("cuda")`` moves it)
     and shares nothing with the model: training one leaves the other as it
     was, until ``from_torch`` copies the parameters back.
+
+    A GPT becomes a ``TorchGPT`` (see ``nn/torch_gpt.py``): ``module(tokens)``
+    takes a LongTensor of ids and gives the logits of every position, equal
+    to ``model(tokens)``'s to 1e-12.
     """
     torch = _import_torch("to_torch")
     _check_model(model, "to_torch")
+    if isinstance(model, GPT):
+        from nn.torch_gpt import TorchGPT  # it imports torch at the top, so only here
+
+        return TorchGPT(model)
     parts = OrderedDict()
     for i, layer in enumerate(model.layers):
         name = f"L{i + 1}"  # the label MLP gives the layer (torch names may not contain ".")
@@ -135,7 +150,7 @@ def _checked_numbers(torch, tensor: torch.Tensor, where: str) -> list:
     return numbers.tolist()
 
 
-def from_torch(module: torch.nn.Module, model: MLP) -> None:
+def from_torch(module: torch.nn.Module, model: MLP | GPT) -> None:
     """Copy ``module``'s parameters into ``model``, whose architecture they must fit.
 
     ``module`` is one ``to_torch`` made, or any module whose ``torch.nn.Linear``
@@ -148,12 +163,19 @@ def from_torch(module: torch.nn.Module, model: MLP) -> None:
     layers, a shape that differs, a module with parameters that are not a
     Linear's, or a NaN or infinite parameter raises ValueError naming the
     layer, and leaves the model exactly as it was.
+
+    For a GPT, the module's parameters are matched by name instead: they
+    must be those of ``model.state_dict()``, each of its shape, as in the
+    module ``to_torch`` makes; the same checks apply.
     """
     torch = _import_torch("from_torch")
     if not isinstance(module, torch.nn.Module):
-        swapped = " (the arguments are (module, model): are they swapped?)" if isinstance(module, MLP) else ""
+        swapped = " (the arguments are (module, model): are they swapped?)" if isinstance(module, (MLP, GPT)) else ""
         raise TypeError(f"from_torch: expected a torch.nn.Module first, got {type(module).__name__}{swapped}")
     _check_model(model, "from_torch")
+    if isinstance(model, GPT):
+        _copy_by_name(torch, module, model)
+        return
     linears = _linear_layers(torch, module)
     if len(linears) != len(model.layers):
         raise ValueError(
@@ -178,3 +200,25 @@ def from_torch(module: torch.nn.Module, model: MLP) -> None:
             for w, number in zip(neuron.w, row):
                 w.data = number
             neuron.b.data = bias
+
+
+def _copy_by_name(torch, module: torch.nn.Module, model: GPT) -> None:
+    """Copy a GPT's matrices from the module's parameters of the same names; check them all first."""
+    theirs = dict(module.named_parameters())
+    ours = model.state_dict()
+    if set(theirs) != set(ours):
+        raise ValueError(
+            f"from_torch: the module's parameters ({', '.join(theirs) or 'none'}) are not the GPT's "
+            f"({', '.join(ours)}); pass a module that to_torch made from a GPT of this shape; the model is unchanged"
+        )
+    values = {}
+    for name, matrix in ours.items():
+        needed, found = (len(matrix), len(matrix[0])), tuple(theirs[name].shape)
+        if found != needed:
+            raise ValueError(f"from_torch: module parameter {name!r} has shape {found}, the model's {name} "
+                             f"needs {needed}; the model is unchanged")
+        values[name] = _checked_numbers(torch, theirs[name], f"module parameter {name!r}")
+    for name, matrix in ours.items():
+        for row, numbers in zip(matrix, values[name]):
+            for p, number in zip(row, numbers):
+                p.data = number

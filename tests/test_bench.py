@@ -34,19 +34,37 @@ def test_help_describes_the_script_and_exits_cleanly() -> None:
     assert "side by side" in done.stdout
 
 
-def _parameters(params: dict) -> list:
+def _plain_parameters(bench, Value) -> dict:
+    return {name: [[Value(x) for x in row] for row in matrix] for name, matrix in bench.gpt_weights().items()}
+
+
+def _flat(params: dict) -> list:
     return [p for matrix in params.values() for row in matrix for p in row]
 
 
-def test_lean_reference_gives_the_same_loss_and_gradients_as_glassgrad(bench) -> None:
-    tokens = bench.TOKENS[:5]
-    params = {cls: bench.transformer_parameters(cls, n_embd=4, block_size=4) for cls in (Value, bench.LeanValue)}
-    losses = {cls: bench.transformer_loss(params[cls], tokens) for cls in params}
+def test_the_plain_gpt_gives_the_same_loss_and_gradients_on_both_engines(bench) -> None:
+    (tokens,) = bench.training_names(1)
+    params = {cls: _plain_parameters(bench, cls) for cls in (Value, bench.LeanValue)}
+    losses = {cls: bench.plain_gpt_loss(params[cls], tokens) for cls in params}
     for loss in losses.values():
         loss.backward()
     assert math.isclose(losses[Value].data, losses[bench.LeanValue].data, rel_tol=1e-12)
-    for mine, theirs in zip(_parameters(params[Value]), _parameters(params[bench.LeanValue])):
+    for mine, theirs in zip(_flat(params[Value]), _flat(params[bench.LeanValue])):
         assert math.isclose(mine.grad, theirs.grad, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def test_the_plain_gpt_is_nn_gpt_written_out(bench) -> None:
+    from nn import GPT, next_token_loss
+
+    (tokens,) = bench.training_names(1)
+    model = GPT(seed=0)
+    plain = _plain_parameters(bench, Value)
+    mine, theirs = next_token_loss(model, tokens), bench.plain_gpt_loss(plain, tokens)
+    mine.backward()
+    theirs.backward()
+    assert math.isclose(mine.data, theirs.data, rel_tol=1e-12)
+    for a, b in zip(model.parameters(), _flat(plain)):
+        assert math.isclose(a.grad, b.grad, rel_tol=1e-9, abs_tol=1e-12)
 
 
 def test_lean_reference_builds_the_same_graph_node_for_node(bench) -> None:
@@ -59,10 +77,15 @@ def test_lean_reference_builds_the_same_graph_node_for_node(bench) -> None:
                     stack.append(parent)
         return len(seen)
 
-    tokens = bench.TOKENS[:5]
-    counts = {cls: count(bench.transformer_loss(bench.transformer_parameters(cls, n_embd=4, block_size=4), tokens))
-              for cls in (Value, bench.LeanValue)}
+    (tokens,) = bench.training_names(1)
+    counts = {cls: count(bench.plain_gpt_loss(_plain_parameters(bench, cls), tokens)) for cls in (Value, bench.LeanValue)}
     assert counts[Value] == counts[bench.LeanValue]
+
+
+def test_both_gpt_steps_take_the_same_adam_steps(bench) -> None:
+    # the side-by-side rows compare losses step by step: the two updates must be the same update
+    steps = bench.gpt_side_by_side({"plain": bench.plain_gpt(Value, 3), "nn.GPT": bench.glassgrad_gpt(3)}, 3)
+    assert steps["loss_difference"] < 1e-12 and steps["steps"] == 3
 
 
 def test_engines_take_turns_and_the_first_round_only_warms_up(bench) -> None:
@@ -81,7 +104,7 @@ def test_engines_take_turns_and_the_first_round_only_warms_up(bench) -> None:
 
 def test_side_by_side_rows_print_each_ratio_as_the_other_engine_over_glassgrad(bench, capsys) -> None:
     results = {
-        "transformer": {"steps": 2, "nodes": 10, "loss_difference": 0.0, "seconds": {"glassgrad": 1.0, "lean": 1.5},
+        "transformer": {"steps": 2, "letters": 10, "loss_difference": 0.0, "seconds": {"glassgrad": 1.0, "lean": 1.5},
                         "forward_seconds": {"glassgrad": 0.5, "lean": 0.5}},
         "backward": {"chain 10": {"nodes": 10, "rounds": 1, "seconds": {"glassgrad": 2.0, "micrograd": 5.0}}},
         "ops": {"n": 1, "rounds": 1, "us_per_node": {"+": {"glassgrad": {"forward": 1.0, "backward": 2.0},

@@ -65,7 +65,7 @@ def test_replay_of_every_operation_equals_scalar_engine():
         return [
             x + y, x - y, x * y, x / (y * y + 1.0), -x, (x * w).exp(), positive.log(), (x * c).tanh(),
             (x - y).relu(), (x * y).sigmoid(), positive ** 3, positive ** -0.5, positive ** c, 2.0 ** (x * w),
-            3.0 - x, 2.0 / positive, Value.sum([x, y, w]), x * x,
+            3.0 - x, 2.0 / positive, Value.sum([x, y, w]), x * x, Value.max([x, y, w]), Value.max([x, x, y]),
         ]
 
     rows = np.random.default_rng(5).normal(size=(25, 2))

@@ -39,6 +39,7 @@ NAN_OPERATIONS: list = [
     pytest.param(lambda x: x.relu(), id="relu"),
     pytest.param(lambda x: x.sigmoid(), id="sigmoid"),
     pytest.param(lambda x: Value.sum([x, 1.0, 2.0]), id="sum"),
+    pytest.param(lambda x: Value.max([1.0, x, 2.0]), id="max"),
     pytest.param(lambda x: Value.dot([Value(2.0)], [x], Value(1.0)), id="dot (input)"),
 ]
 

@@ -18,6 +18,8 @@ import pytest
 from engine import Value
 from tests.helpers import central_difference
 
+NAN_VALUE = float("nan")
+
 # Central differences with h = 1e-6 are good to about 1e-9 here (see helpers.py).
 FINITE_DIFFERENCE = {"rel": 1e-6, "abs": 1e-8}
 # The engine and PyTorch evaluate the same float64 formulas, up to rounding.
@@ -413,6 +415,45 @@ def test_sum_of_nothing_raises_value_error() -> None:
 def test_sum_of_a_non_number_raises_type_error_naming_it() -> None:
     with pytest.raises(TypeError, match="'abc'"):
         Value.sum([Value(1.0), "abc"])
+
+
+def test_max_is_one_node_whose_gradient_goes_to_the_largest_value() -> None:
+    a, b, c = Value(1.0), Value(3.0), Value(-2.0)
+    out = Value.max([a, b, 2, c])
+    assert (out.data, out.op, len(out.parents)) == (3.0, "max", 4)
+    out.backward()
+    assert (a.grad, b.grad, c.grad) == (0.0, 1.0, 0.0)
+
+
+@pytest.mark.parametrize("values", [[0.3, -1.2, 0.9], [2.0, 1.5], [-0.5, -0.7, -0.1, -3.0]])
+def test_max_gradient_matches_central_differences(values: list[float]) -> None:
+    leaves = [Value(x) for x in values]
+    (Value.max(leaves) * Value.max(leaves)).backward()
+    for i, leaf in enumerate(leaves):
+        assert math.isclose(leaf.grad, central_difference(lambda xs: max(xs) ** 2, values, i), rel_tol=1e-6, abs_tol=1e-9)
+
+
+def test_max_shares_the_gradient_among_ties_as_pytorch_does(torch) -> None:
+    values = [1.0, 3.0, 3.0, 2.0]
+    leaves = [Value(x) for x in values]
+    Value.max(leaves).backward()
+    tensor = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    tensor.max().backward()
+    assert [leaf.grad for leaf in leaves] == tensor.grad.tolist() == [0.0, 0.5, 0.5, 0.0]
+
+
+def test_max_with_a_nan_is_nan_wherever_the_nan_sits() -> None:
+    for values in ([NAN_VALUE, 1.0], [1.0, NAN_VALUE]):
+        out = Value.max(values)
+        assert math.isnan(out.data)
+        assert out.local_grads == tuple(1.0 if math.isnan(x) else 0.0 for x in values)
+
+
+def test_max_of_nothing_or_of_a_non_number_raises() -> None:
+    with pytest.raises(ValueError, match="max"):
+        Value.max([])
+    with pytest.raises(TypeError, match="'abc'"):
+        Value.max([Value(1.0), "abc"])
 
 
 def test_dot_is_bias_plus_weighted_sum() -> None:

@@ -32,6 +32,10 @@ DEMOS = {
     "inside": (["--steps", "3"], ["1_untrained_network.png", "2_one_prediction_graph.svg", "3_training_curves.png",
                                   "4_neuron_maps.png", "story.md", "report.html"]),
     "bias": (["--steps", "3"], ["bias.png", "report.html"]),
+    "digits": (["--steps", "3"], ["training_curves.png", "weight_images.png", "top_examples.png",
+                                  "imagined_digits.png", "imagined_neurons.png", "explanations.png",
+                                  "layers_story.png", "confusion.png", "misclassified.png", "report.html",
+                                  "parameters.json"]),
 }
 
 # demo -> the headings of its report.html, in order: a demo with a story tells it first
@@ -45,6 +49,9 @@ REPORT_HEADINGS = {
                "One sample through the network, forward and backward"],
     "trace_graph": ["Forward: every value computed", "Backward: every gradient", "After 2 steps of gradient descent"],
     "bias": ["Two samples of the same moons", "Two boundaries, shown fresh points", "The numbers"],
+    "digits": ["The digits and the training", "What the first layer learned", "What excites each neuron",
+               "What the network imagines a digit looks like", "What each neuron imagines", "Why this answer",
+               "From pixels to an answer, layer by layer", "Which digits are mistaken for which", "The mistakes"],
 }
 
 
@@ -292,3 +299,13 @@ def test_bias_draws_both_boundaries_on_one_colour_scale():
     shadings = [[c for c in ax.collections if isinstance(c, ContourSet) and c.filled][0] for ax in figure.axes[:2]]
     assert np.array_equal(shadings[0].levels, shadings[1].levels)
     assert len(figure.axes) == 3, "two panels and one colour bar"
+
+
+def test_digits_says_how_many_held_out_digits_each_model_gets_right(capsys):
+    printed = run_demo("digits", ["--steps", "3", "--no-pictures"], capsys)
+    counts = re.findall(r"(\d+) of 450 held-out digits right \(([0-9.]+)%\)", printed)
+    assert len(counts) == 2, printed  # MLP(64, [32, 10]) and the deeper MLP(64, [32, 16, 10])
+    for right, percent in counts:
+        assert float(percent) == round(100 * int(right) / 450, 1)
+    # three steps are far too few: the demo says so rather than claiming the target
+    assert "target: 97% held-out accuracy for MLP(64, [32, 10]), NOT reached" in printed

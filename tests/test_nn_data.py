@@ -248,3 +248,21 @@ def test_split_rejects_x_and_y_of_different_lengths() -> None:
 def test_split_rejects_a_set_too_small_to_leave_a_training_point() -> None:
     with pytest.raises(ValueError, match="both sets need at least one point"):
         train_test_split(np.zeros((2, 2)), np.array([0, 1]), test_fraction=0.9)
+
+
+def test_a_stratified_split_gives_each_class_its_share_of_the_test_set() -> None:
+    y = np.repeat([0, 1, 2], [50, 30, 20])
+    X = np.arange(len(y), dtype=float).reshape(-1, 1)
+    _, _, _, y_test = train_test_split(X, y, test_fraction=0.2, seed=3, stratify=True)
+    # 20 test points shared 50 : 30 : 20, as the classes are
+    assert np.bincount(y_test).tolist() == [10, 6, 4]
+
+
+def test_a_stratified_split_rounds_the_shares_so_they_add_up_to_the_test_size() -> None:
+    y = np.repeat([0, 1], [7, 3])
+    X = np.arange(10, dtype=float).reshape(-1, 1)
+    _, X_test, _, y_test = train_test_split(X, y, test_fraction=0.25, seed=0, stratify=True)
+    # ceil(0.25 * 10) = 3 test points; the shares 3 * 7/10 = 2.1 and 3 * 3/10 = 0.9 round down to 2 and 0,
+    # and the one point left goes to class 1, whose share lost more (0.9) to the rounding
+    assert np.bincount(y_test).tolist() == [2, 1]
+    assert len(X_test) == 3

@@ -80,6 +80,24 @@ def test_weights_start_in_the_unit_interval_and_biases_at_zero() -> None:
             assert neuron.b.data == 0.0
 
 
+def test_fan_in_init_draws_micrograds_weights_shrunk_by_the_square_root_of_the_inputs() -> None:
+    plain, scaled = MLP(64, [32, 10], seed=3), MLP(64, [32, 10], seed=3, init="fan_in")
+    for plain_layer, scaled_layer in zip(plain.layers, scaled.layers):
+        bound = 1.0 / math.sqrt(plain_layer.nin)  # 1/8 for the 64 pixels, 1/sqrt(32) after
+        for plain_neuron, scaled_neuron in zip(plain_layer.neurons, scaled_layer.neurons):
+            for w, v in zip(plain_neuron.w, scaled_neuron.w):
+                assert v.data == pytest.approx(w.data * bound, rel=1e-12)
+                assert -bound <= v.data <= bound
+            assert scaled_neuron.b.data == 0.0
+
+
+def test_an_unknown_init_is_refused_with_the_choices() -> None:
+    with pytest.raises(ValueError, match="micrograd, fan_in"):
+        MLP(2, [4, 1], init="xavier")
+    with pytest.raises(ValueError, match="micrograd, fan_in"):
+        Neuron(2, init="zeros")
+
+
 def test_parameter_labels_name_layer_neuron_and_weight() -> None:
     model = MLP(2, [3, 1], seed=0)
     expected = [f"L1.N{j}.{name}" for j in (1, 2, 3) for name in ("w1", "w2", "b")]

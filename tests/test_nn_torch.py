@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nn import MLP, Layer, predict
+from nn import GPT, MLP, Layer, predict
 from nn.losses import mse_loss, softmax_cross_entropy_loss
 from nn.module import ACTIVATIONS
 from nn.torch_bridge import from_torch, to_torch
@@ -287,6 +287,78 @@ def test_swapped_arguments_are_named(torch) -> None:
 def test_from_torch_refuses_a_model_that_is_not_an_mlp(torch) -> None:
     with pytest.raises(TypeError, match="from_torch: expected a glassgrad MLP"):
         from_torch(torch.nn.Linear(2, 3), Layer(2, 3))
+
+
+# --- the GPT -------------------------------------------------------------------
+
+GPT_SHAPE = {"vocab_size": 7, "n_embd": 8, "n_head": 2, "n_layer": 2, "block_size": 6}
+
+
+def _gpt(seed: int = 0, **shape: int) -> GPT:
+    """A small GPT with weights larger than the initial 0.08, so that attention is far from uniform."""
+    model = GPT(**{**GPT_SHAPE, **shape}, seed=seed)
+    rng = random.Random(seed + 1)
+    for p in model.parameters():
+        p.data = rng.gauss(0.0, 0.5)
+    return model
+
+
+def _gpt_logits(model: GPT, tokens: list[int]) -> list[list[float]]:
+    return [[z.data for z in row] for row in model(tokens)]
+
+
+def test_gpt_module_logits_equal_the_models_for_every_length(torch) -> None:
+    model = _gpt()
+    module = to_torch(model)
+    for tokens in ([6], [6, 2, 0], [6, 2, 0, 5, 5, 1]):
+        theirs = module(torch.tensor(tokens))
+        assert theirs.dtype == torch.float64 and tuple(theirs.shape) == (len(tokens), GPT_SHAPE["vocab_size"])
+        np.testing.assert_allclose(_gpt_logits(model, tokens), theirs.tolist(), rtol=RELATIVE, atol=ABSOLUTE)
+
+
+def test_gpt_module_reads_a_batch_of_sequences_of_one_length(torch) -> None:
+    model = _gpt()
+    batch = [[6, 2, 0, 5], [6, 1, 1, 3]]
+    theirs = to_torch(model)(torch.tensor(batch))
+    assert tuple(theirs.shape) == (2, 4, GPT_SHAPE["vocab_size"])
+    for tokens, rows in zip(batch, theirs.tolist()):
+        np.testing.assert_allclose(_gpt_logits(model, tokens), rows, rtol=RELATIVE, atol=ABSOLUTE)
+
+
+def test_gpt_module_parameters_carry_the_state_dict_names_and_values_exactly(torch) -> None:
+    model = _gpt()
+    parameters = dict(to_torch(model).named_parameters())
+    assert list(parameters) == list(model.state_dict())  # "wte", "wpe", "lm_head", "layer0.attn_wq", ...
+    for name, matrix in model.state_dict().items():
+        assert parameters[name].tolist() == [[p.data for p in row] for row in matrix], name
+
+
+def test_gpt_round_trip_after_torch_training_gives_torchs_logits(torch) -> None:
+    model = _gpt()
+    module = to_torch(model)
+    tokens = torch.tensor([6, 2, 0, 5, 5, 1, 6])
+    optimizer = torch.optim.Adam(module.parameters(), lr=0.01)
+    for _ in range(3):
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(module(tokens[:-1]), tokens[1:]).backward()
+        optimizer.step()
+    before = _values(model)
+
+    from_torch(module, model)
+
+    assert _values(model) != before
+    np.testing.assert_allclose(_gpt_logits(model, tokens[:-1].tolist()), module(tokens[:-1]).tolist(),
+                               rtol=RELATIVE, atol=ABSOLUTE)
+
+
+def test_from_torch_refuses_a_gpt_module_of_another_shape_and_changes_nothing(torch) -> None:
+    model = _gpt()
+    before = _values(model)
+    with pytest.raises(ValueError, match=r"parameters \(wte, wpe, lm_head, layer0\..*\) are not the GPT's"):
+        from_torch(to_torch(_gpt(n_layer=1)), model)
+    with pytest.raises(ValueError, match=r"module parameter 'wte' has shape \(9, 8\), .* needs \(7, 8\)"):
+        from_torch(to_torch(_gpt(vocab_size=9)), model)
+    assert _values(model) == before
 
 
 # --- without torch -------------------------------------------------------------

@@ -119,21 +119,41 @@ def test_report_loads_without_console_messages_and_is_not_blank(report, tmp_path
     assert not is_blank(screenshot)
 
 
-def test_every_image_of_the_report_decodes_in_the_browser(report, tmp_path):
-    # A copy of the report with one checking script added (and allowed by its policy).
+def with_image_check(page: Path, checked: Path) -> Path:
+    """A copy of ``page`` with one script added (and allowed by its policy) that logs how many images decoded."""
     checker = (
         "<script>window.addEventListener('load', () => {"
         " const broken = [...document.images].filter(image => !image.complete || image.naturalWidth === 0);"
         " if (broken.length) console.error('broken images: ' + broken.length);"
         " else console.log('images decoded: ' + document.images.length); });</script>"
     )
-    text = report.read_text(encoding="utf-8")
-    page = tmp_path / "checked.html"
-    page.write_text(text.replace("default-src 'none';", "default-src 'none'; script-src 'unsafe-inline';")
-                    .replace("</body>", checker + "</body>"), encoding="utf-8")
+    text = page.read_text(encoding="utf-8")
+    checked.write_text(text.replace("default-src 'none';", "default-src 'none'; script-src 'unsafe-inline';")
+                       .replace("</body>", checker + "</body>"), encoding="utf-8")
+    return checked
+
+
+def test_every_image_of_the_report_decodes_in_the_browser(report, tmp_path):
+    page = with_image_check(report, tmp_path / "checked.html")
     messages = open_in_chromium(page, tmp_path / "checked.png", tmp_path / "profile")
-    images = text.count("<img ")
+    images = report.read_text(encoding="utf-8").count("<img ")
     assert len(messages) == 1 and f"images decoded: {images}" in messages[0], messages
+
+
+def test_the_digits_demos_report_loads_and_every_picture_decodes(tmp_path):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
+    import digits
+
+    assert digits.main(["--steps", "3", "--quiet", "--out", str(tmp_path / "run")]) == 0
+    report = tmp_path / "run" / "report.html"
+    page = with_image_check(report, tmp_path / "checked.html")
+    messages = open_in_chromium(page, tmp_path / "checked.png", tmp_path / "profile")
+    images = report.read_text(encoding="utf-8").count("<img ")
+    assert images == 9  # one picture per chapter
+    assert len(messages) == 1 and f"images decoded: {images}" in messages[0], messages
+    assert not is_blank(tmp_path / "checked.png")
 
 
 def test_a_story_page_loads_without_console_messages_and_is_not_blank(tmp_path):

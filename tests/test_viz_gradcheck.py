@@ -145,6 +145,13 @@ def test_relu_at_its_kink_is_skipped_not_failed():
     assert "kink" in skipped.note
 
 
+def test_max_at_a_tie_is_skipped_and_away_from_one_is_checked():
+    tied = check_gradients(Value.max([Value(1.0), Value(1.0), Value(0.5)]))
+    assert tied.ok and len(tied.skipped) == 2 and all("tie" in check.note for check in tied.skipped)
+    apart = check_gradients(Value.max([Value(1.0), Value(2.0), Value(0.5)]))
+    assert apart.ok and not apart.skipped
+
+
 def test_log_next_to_zero_is_skipped_not_failed():
     report = check_gradients(Value(1e-9).log())
     assert report.ok and len(report.skipped) == 1

@@ -7,6 +7,10 @@
 - ``viz.neurons``: every hidden neuron's output over the input plane.
 - ``viz.features``: saliency maps and gradient ascent on the input.
 - ``viz.health``: dead and saturated units.
+- ``viz.images``: a network on image inputs (8x8 digits): weight images, top examples, imagined inputs,
+  saliency and occlusion, one digit through the layers, the confusion matrix, the mistakes.
+- ``viz.text``: a GPT on names: attention maps, letters in space, the contexts MLP neurons read,
+  the next letter's probabilities, one attention head as a graph of Values.
 - ``viz.style``: the colours every picture shares (blue positive, orange negative), figures, saving.
 - ``viz.report``: one self-contained HTML page for a training run.
 
@@ -26,14 +30,66 @@ from viz.features import excite_neuron, neuron_label, plot_excitation, saliency_
 from viz.gradcheck import GradCheckReport, LocalGradCheck, check_gradients
 from viz.graph import GlassDigraph, GraphvizNotFound, draw_dot, draw_legend, format_number, render
 from viz.health import plot_unit_health, unit_health
+from viz.images import (
+    Regularisation,
+    class_probabilities,
+    confusion_matrix,
+    draw_confusion,
+    draw_explanations,
+    draw_imagined,
+    draw_layers_story,
+    draw_misclassified,
+    draw_top_examples,
+    draw_weight_images,
+    imagine,
+    occlusion,
+    saliency,
+)
 from viz.network import draw_mlp
 from viz.neurons import neuron_maps
 from viz.plots import compare_boundaries, decision_boundary, plot_dataset, training_curves
 from viz.report import Chapter, Picture, Table, write_report, write_story
 from viz.style import save
+from viz.text import (
+    Context,
+    LetterSpace,
+    draw_attention_head,
+    draw_attention_maps,
+    draw_letter_space,
+    draw_neuron_contexts,
+    draw_next_letter,
+    letter_space,
+    neuron_contexts,
+    neuron_outputs,
+    next_letter_probabilities,
+)
 
 __all__ = [
     "Chapter",
+    "Regularisation",
+    "class_probabilities",
+    "confusion_matrix",
+    "draw_confusion",
+    "draw_explanations",
+    "draw_imagined",
+    "draw_layers_story",
+    "draw_misclassified",
+    "draw_top_examples",
+    "draw_weight_images",
+    "imagine",
+    "occlusion",
+    "saliency",
+    "Context",
+    "LetterSpace",
+    "draw_attention_head",
+    "draw_attention_maps",
+    "draw_letter_space",
+    "draw_neuron_contexts",
+    "draw_next_letter",
+    "letter_space",
+    "neuron_contexts",
+    "neuron_outputs",
+    "next_letter_probabilities",
     "Picture",
     "Table",
     "compare_boundaries",

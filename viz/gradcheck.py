@@ -48,6 +48,17 @@ __all__ = ["LocalGradCheck", "GradCheckReport", "check_gradients", "forward_func
 KINKS = {"relu": 0.0}
 
 
+def _kink_within(op: str, data: list[float], index: int, step: float) -> str | None:
+    """Why a central difference across data[index] +- step would straddle a kink of ``op``, or None."""
+    x = data[index]
+    kink = KINKS.get(op)
+    if kink is not None and x - step <= kink <= x + step:
+        return f"{op} has a kink at {kink!r}"
+    if op == "max" and any(abs(other - x) <= step for i, other in enumerate(data) if i != index):
+        return "max has a kink where two values tie"
+    return None
+
+
 def forward_function(op: str) -> Callable[..., float] | None:
     """The function computing a node's data from its parents' data, or None if unknown.
 
@@ -185,9 +196,9 @@ def _check_one(
 ) -> LocalGradCheck:
     x = data[index]
     step = h * max(1.0, abs(x))
-    kink = KINKS.get(node.op)
-    if kink is not None and x - step <= kink <= x + step:
-        return LocalGradCheck(node, index, engine, None, True, f"{node.op} has a kink at {kink!r}")
+    kink = _kink_within(node.op, data, index, step)
+    if kink is not None:
+        return LocalGradCheck(node, index, engine, None, True, kink)
     up, down = list(data), list(data)
     up[index], down[index] = x + step, x - step
     try:

@@ -54,7 +54,9 @@ never by ``id()``, so the same graph always gives the same source text.
 
 Graphs built by ``nn`` name their parameters "L1.N3.w2" and each neuron's
 output "L1.N3"; ``group=True`` reads these labels (``nn.module.parse_label``) to
-box each layer and neuron in a Graphviz cluster. ``draw_dot`` first decides what
+box each layer and neuron in a Graphviz cluster; ``clusters=`` boxes any other
+groups of values the caller names (a head's query, keys and values, say).
+``draw_dot`` first decides what
 the picture holds (``_layout``: boxes, arrows, clusters, as plain data), then
 writes it as DOT (``_write``). Rendering needs Graphviz's ``dot`` program; without
 it ``render`` (and the Digraph's own ``render``/``pipe``) raise `GraphvizNotFound`,
@@ -326,6 +328,7 @@ class _Box:
     rank: int  # its place in a lined-up column: L1.N1 above L1.N2 ... above L1.N10; b above w1 above w2
     lined_up: bool = False  # in its neuron's cluster, one column in rank order (a neuron's parameters)
     compact: bool = False  # rankdir LR: title and formula above the numbers, to keep the picture narrow
+    group: str | None = None  # the name of the caller's cluster it is in (clusters=), which wins over ``cluster``
 
 
 @dataclass
@@ -374,12 +377,13 @@ class _Picture:
     show_grad: bool
     edge_grads: bool
     ovals: bool  # each operation an oval of its own; else written in its result's box (collapse_neurons)
+    groups: dict[Value, str] = field(default_factory=dict)  # node -> the caller's cluster it goes in (clusters=)
 
 
 def _layout(
     root: Value, *, show_grad: bool, edge_grads: bool, shade: str, group: bool, collapse_neurons: bool,
     legend: bool, parameters: set[Value] | None, failed: dict[Value, list], max_nodes: int | None,
-    max_neurons: int | None, title: str | None,
+    max_neurons: int | None, title: str | None, groups: dict[Value, str],
 ) -> _Layout:
     """Which values get a box and where, what each box says, the arrows between them."""
     order = topological_order(root)  # root first, each node before its parents
@@ -413,7 +417,7 @@ def _layout(
         {node: sum(1 for member in members if member.parents) for node, members in insides.items()},
         _places(neurons, collapse_neurons) if group else {},
         _hidden_neurons(emitted, collapsed, neuron_outputs, root, max_neurons),
-        parameters, failed, notes, shade, show_grad, edge_grads, ovals=not collapse_neurons,
+        parameters, failed, notes, shade, show_grad, edge_grads, ovals=not collapse_neurons, groups=groups,
     )
     boxes = _boxes(emitted, picture, compact=collapse_neurons)
     rows = _legend_rows([box.kind for box in boxes], shade, bool(failed), any(box.oval for box in boxes))
@@ -586,7 +590,7 @@ def _box(node: Value, kind: str, picture: _Picture, largest: float, compact: boo
     elif kind == "parameter" and place and place[1] is not None:
         rank, lined_up = _parameter_rank(node.label), True
     return _Box(picture.name[node], kind, node.label, formula, cells, fill, border, border_width, notes, None,
-                place, rank, lined_up, compact)
+                place, rank, lined_up, compact, picture.groups.get(node))
 
 
 def _parameter_rank(label: str) -> int:
@@ -750,6 +754,28 @@ def _parameter_set(parameters: object) -> set[Value] | None:
     )
 
 
+def _groups(clusters: object) -> dict[Value, str]:
+    """``clusters=`` as node -> the name of its cluster; a node named in two clusters is refused."""
+    if clusters is None:
+        return {}
+    if not isinstance(clusters, Mapping):
+        raise TypeError(f"clusters={reprlib.repr(clusters)}: expected a mapping from a cluster's name to its "
+                        "Values, such as {'query': q, 'keys': k}")
+    groups: dict[Value, str] = {}
+    for name, members in clusters.items():
+        members = [members] if isinstance(members, Value) else members
+        if not isinstance(name, str) or not isinstance(members, Iterable) or isinstance(members, str):
+            raise TypeError(f"clusters: expected a name (str) and the Values to box under it, got "
+                            f"{reprlib.repr(name)}: {reprlib.repr(members)}")
+        for node in members:
+            if not isinstance(node, Value):
+                raise TypeError(f"clusters[{name!r}] holds {reprlib.repr(node)}, not a Value")
+            if groups.setdefault(node, name) != name:
+                raise ValueError(f"clusters: a Value ({node!r}) is in both {groups[node]!r} and {name!r}; "
+                                 "a box can be drawn in one cluster only")
+    return groups
+
+
 def _failed_checks(checks: object) -> dict[Value, list]:
     """Normalise ``checks=``: a gradcheck report, or a mapping node -> result(s), to node -> failures."""
     if checks is None:
@@ -829,11 +855,20 @@ def _write(dot: graphviz.Digraph, layout: _Layout, rankdir: str) -> None:
         # (Graphviz places the labels of straight lines badly, hence not with edge_grads.)
         dot.attr(splines="line")
     clusters: dict[str, dict[str | None, list[_Box]]] = {}  # layer -> neuron -> boxes, in order of appearance
+    groups: dict[str, list[_Box]] = {}  # the caller's clusters (clusters=), in order of appearance
     for box in layout.boxes:
-        if box.cluster is None:
+        if box.group is not None:
+            groups.setdefault(box.group, []).append(box)
+        elif box.cluster is None:
             _write_box(dot, box, rankdir)
         else:
             clusters.setdefault(box.cluster[0], {}).setdefault(box.cluster[1], []).append(box)
+    for number, (name, boxes) in enumerate(groups.items()):
+        with dot.subgraph(name=f"cluster_group{number}") as group_graph:  # numbered: a name is free text
+            group_graph.attr(label=_literal(name), labeljust="l", style="rounded,filled", fillcolor="#f8f9fa",
+                             color="#ced4da", fontsize="12")
+            for box in boxes:
+                _write_box(group_graph, box, rankdir)
     for layer, neurons in clusters.items():
         with dot.subgraph(name=_literal(f"cluster_{layer}")) as layer_graph:
             layer_graph.attr(
@@ -1039,6 +1074,7 @@ def draw_dot(
     checks: object = None,
     max_nodes: int | None = 2000,
     title: str | None = None,
+    clusters: Mapping[str, Iterable[Value]] | None = None,
 ) -> GlassDigraph:
     """A Graphviz picture of every node ``root`` depends on (see the module docstring's legend).
 
@@ -1068,6 +1104,10 @@ def draw_dot(
     max_nodes         refuse (ValueError) to draw more boxes and ovals than this; None: no limit.
     title             a caption above the graph. When backward reached nothing but the root
                       (a hinge loss of 0, say), a sentence below it says where the gradient stopped.
+    clusters          named groups of values, each boxed in a cluster with its name written on it
+                      (with the oval of the operation that made each value), e.g.
+                      {"query": q, "keys": k}: for graphs nn's labels do not group. A value in
+                      one of them leaves the cluster group=True gave it.
     """
     _check_root_and_limits(root, {"max_nodes": max_nodes, "max_neurons": max_neurons})
     if shade not in SHADES:
@@ -1078,7 +1118,7 @@ def draw_dot(
     layout = _layout(
         root, show_grad=show_grad, edge_grads=edge_grads, shade=shade, group=group, collapse_neurons=collapse_neurons,
         legend=legend, parameters=_parameter_set(parameters), failed=_failed_checks(checks), max_nodes=max_nodes,
-        max_neurons=max_neurons, title=title,
+        max_neurons=max_neurons, title=title, groups=_groups(clusters),
     )
     _write(dot, layout, rankdir)
     return dot

@@ -1,0 +1,157 @@
+"""Sequences in the replay: the next-token loss of many names at once, from one recorded graph per length.
+
+``engine.batch`` replays one recorded scalar graph over a whole batch, which
+needs every sample to compute the same graph. A language model breaks that
+twice. Its graph's *shape* depends on the sequence's length (a name of 4
+letters is 5 predictions, each attending to the ones before it); and its
+inputs *select* rows of a table (``wte[token]``), a different row per name.
+So:
+
+- one recording per length: a batch is grouped by length, and each group is
+  replayed through the graph of its length, recorded the first time that
+  length comes up and kept for the next batches;
+- tokens enter as one-hot vectors of placeholders, ``vocab_size`` numbers per
+  position with a 1 at the token's id, which ``GPT.embed`` turns into
+  weighted sums against ``wte``'s columns. The graph is the same for every
+  name; the numbers fed in pick the row. The targets come in the same way,
+  since ``softmax_cross_entropy`` takes one target probability per class.
+
+The recorded graph is the model's own forward pass (``model(one_hots)``),
+so what runs is what ``draw_dot`` would draw, and its gradients equal the
+scalar engine's to rounding (the tests ask for 1e-12).
+
+    replay = NextTokenReplay(GPT(seed=0))
+    sequences = [CharTokenizer().encode_name(name) for name in ["emma", "ava", "olivia"]]
+    loss = replay.loss(sequences, backward=True)   # mean per predicted token; grads added to the parameters
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from collections.abc import Sequence
+
+import numpy as np
+
+from engine import Value
+from engine.batch import Recording, record
+from nn.losses import softmax_cross_entropy
+
+__all__ = ["NextTokenReplay"]
+
+# Names replayed at once. A replay keeps every node's value and local derivatives for every name:
+# 256 names of 16 predictions hold about 80 MB. Larger chunks were also slower per name (512 names
+# of 16 predictions: 0.67 s for forward and backward, against 0.12 s for 256), as the blocks outgrow the caches.
+CHUNK = 256
+
+
+class NextTokenReplay:
+    """The next-token loss of a batch of token sequences, by replaying ``model``'s graph, one per length.
+
+    A sequence is a whole training sequence, as ``next_token_loss`` takes it
+    (``encode_name("emma")``: boundary, e, m, m, a, boundary): the model
+    reads all but the last token and is scored on predicting the next one
+    at each of the n = len - 1 positions, the first ``block_size`` of them
+    when the sequence is longer.
+    """
+
+    def __init__(self, model, recordings: dict[int, Recording] | None = None) -> None:
+        self.model = model
+        # predictions per sequence -> the graph of one such sequence
+        self.recordings = recordings if recordings is not None else {}
+        self._used: list[tuple[int, Recording]] = []  # the recordings the latest call replayed, to explain failures
+
+    @classmethod
+    def of(cls, model) -> NextTokenReplay:
+        """A replay of ``model`` that shares the recordings of every other ``of(model)``: recording takes seconds.
+
+        They are kept as long as the model lives (they hold its parameters,
+        not the model, so keeping them does not keep the model alive).
+        """
+        return cls(model, _RECORDINGS.setdefault(model, {}))
+
+    def recording(self, length: int) -> Recording:
+        """The graph of one sequence with ``length`` predictions: the sum of their cross-entropies; cached.
+
+        Its placeholders are the one-hot vectors of the ``length`` tokens read,
+        then those of the ``length`` tokens to predict, ``vocab_size`` each.
+        """
+        if length not in self.recordings:
+            vocab_size = self.model.vocab_size
+            names = [f"{role}{t}[{v}]" for role in ("token", "next") for t in range(length) for v in range(vocab_size)]
+
+            def sequence_loss(*placeholders: Value) -> Value:
+                one_hots = [placeholders[i:i + vocab_size] for i in range(0, len(placeholders), vocab_size)]
+                logits = self.model(one_hots[:length])
+                return Value.sum([softmax_cross_entropy(z, target) for z, target in zip(logits, one_hots[length:])])
+
+            example = [1.0 if v == 0 else 0.0 for _ in range(2 * length) for v in range(vocab_size)]
+            self.recordings[length] = record(sequence_loss, example, names)
+        return self.recordings[length]
+
+    def loss(self, sequences: Sequence[Sequence[int]], backward: bool = False) -> float:
+        """The mean cross-entropy per predicted token over all the sequences; with ``backward``, its gradients.
+
+        That is sum_i sum_t loss_it / sum_i n_i: every prediction counts
+        once, so a long name weighs more than a short one. It equals the
+        mean of ``next_token_loss`` over the sequences weighted by their
+        n_i. ``backward`` adds d(this mean)/d parameter to each parameter's
+        ``grad``. A loss that is not finite raises FloatingPointError naming
+        where it stopped being finite, before its group's backward (groups
+        replayed before it have added their gradients already).
+        """
+        groups = self._grouped(sequences)
+        count = sum(length * len(group) for length, group in groups.items())
+        total, self._used = 0.0, []
+        for length, group in sorted(groups.items()):
+            recording = self.recording(length)
+            self._used.append((length, recording))
+            for start in range(0, len(group), CHUNK):
+                tokens = group[start:start + CHUNK]
+                per_sequence, = recording.forward(self._one_hot_columns(tokens))
+                chunk_total = float(per_sequence.sum())
+                if not math.isfinite(chunk_total):
+                    raise FloatingPointError(f"the loss of the names of {length} predictions is {chunk_total}; "
+                                             f"it first stopped being finite at {recording.explain_non_finite()}")
+                if backward:
+                    recording.backward([np.full(len(tokens), 1.0 / count)])
+                total += chunk_total
+        return total / count
+
+    def explain_non_finite_grad(self) -> str:
+        """After ``loss(..., backward=True)``: where the first gradient that is not finite came from."""
+        for length, recording in self._used:
+            explanation = recording.explain_non_finite_grad()
+            if explanation != "every gradient is finite":
+                return f"names of {length} predictions, {explanation}"
+        return "every gradient is finite"
+
+    def _grouped(self, sequences: Sequence[Sequence[int]]) -> dict[int, np.ndarray]:
+        """The sequences by their number of predictions n: one array of shape (sequences, n + 1) per n."""
+        if len(sequences) == 0:
+            raise ValueError("NextTokenReplay.loss: got no sequences; a batch needs at least one name")
+        vocab_size, block_size = self.model.vocab_size, self.model.block_size
+        groups: dict[int, list[Sequence[int]]] = {}
+        for i, tokens in enumerate(sequences):
+            if len(tokens) < 2:
+                raise ValueError(f"NextTokenReplay.loss: sequence {i} has {len(tokens)} tokens; it takes at "
+                                 "least 2 (read one, predict one)")
+            if not all(isinstance(t, (int, np.integer)) and 0 <= t < vocab_size for t in tokens):
+                raise ValueError(f"NextTokenReplay.loss: sequence {i}, {list(tokens)!r}, holds something that is "
+                                 f"not a token id (whole numbers from 0 to {vocab_size - 1})")
+            n = min(len(tokens) - 1, block_size)  # scored on at most block_size predictions, as next_token_loss
+            groups.setdefault(n, []).append(tokens[:n + 1])
+        return {n: np.array(group, dtype=np.int64) for n, group in groups.items()}
+
+    def _one_hot_columns(self, tokens: np.ndarray) -> np.ndarray:
+        """The recording's input columns for a (sequences, n + 1) array of ids: one row per placeholder.
+
+        Row (t, v) of the first half is 1 where token t is v; the second half
+        does the same for the tokens to predict, tokens[:, 1:].
+        """
+        identity = np.eye(self.model.vocab_size)
+        read, predicted = identity[tokens[:, :-1]], identity[tokens[:, 1:]]  # (sequences, n, vocab_size) each
+        return np.concatenate([read, predicted], axis=1).reshape(len(tokens), -1).T
+
+
+_RECORDINGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> its recordings, by length
