@@ -23,9 +23,11 @@ level by level (a node's level is one more than its deepest parent's), and all
 nodes of one level that apply the same operation become one numpy call over a
 block of rows (each operation's array form is in ``engine/array_ops.py``).
 Neurons' weighted sums (``Value.dot`` nodes) that read the same inputs become
-one block, ``W @ X + b``: one matrix product forward and two backward. Any
-other shape of sum (a chain of ``+``) replays one operation at a time,
-correctly. The leaves (weights, biases, constants) are the same for every
+one block, ``W @ X + b``: one matrix product forward and two backward.
+Weighted sums whose weights are computed too (attention's queries against
+keys, its weights against values) become one block of elementwise products
+summed at once. Any other shape of sum (a chain of ``+``) replays one
+operation at a time, correctly. The leaves (weights, biases, constants) are the same for every
 sample, so each is kept as one number, never copied out to a row per sample.
 
 A graph whose *shape* depends on the data (a Python ``if`` on a value) cannot
@@ -285,6 +287,21 @@ class _DotBlock:
 
 
 @dataclass
+class _PairDotBlock:
+    """Weighted sums whose weights are computed too, ``b + a1*x1 + ... + ak*xk`` (attention's q·k, weights·values).
+
+    ``weights`` and ``inputs`` read every member's k rows, member after member
+    (m*k rows, reshaped to m x k x samples); ``bias`` reads one row or leaf per member.
+    """
+
+    outputs: list[Value]
+    block: int
+    weights: _Rows
+    inputs: _Rows
+    bias: _Rows | _Leaves
+
+
+@dataclass
 class _Elementwise:
     """One operation applied to several nodes at once; ``arguments`` says where each parent position is read."""
 
@@ -308,6 +325,14 @@ def _is_dot_block_member(node: Value, leaves: Container[Value]) -> bool:
     return bias in leaves and all(w in leaves for w in weights) and not any(x in leaves for x in inputs)
 
 
+def _is_pair_dot_member(node: Value, leaves: Container[Value]) -> bool:
+    """A sum of products of computed numbers (no weight or input is a leaf) fuses into a pair-dot block."""
+    if node.op != "dot":
+        return False
+    _, weights, inputs = split_dot(node)
+    return len(weights) > 0 and not any(v in leaves for v in (*weights, *inputs))
+
+
 def _group_by_level(order: list[Value], leaves: Container[Value]) -> list[list[Value]]:
     """Nodes that can run as one step: same level (one more than the deepest parent's) and same operation.
 
@@ -324,6 +349,8 @@ def _group_by_level(order: list[Value], leaves: Container[Value]) -> list[list[V
         level[node] = 1 + max(level[parent] for parent in node.parents)
         if _is_dot_block_member(node, leaves):
             key = (level[node], "dot block", tuple(id(x) for x in split_dot(node)[2]))
+        elif _is_pair_dot_member(node, leaves):
+            key = (level[node], "pair dot", len(node.parents), node.parents[0] in leaves)
         else:
             key = (level[node], node.op, tuple(parent in leaves for parent in node.parents))
         groups.setdefault(key, []).append(node)
@@ -351,7 +378,7 @@ class Recording:
         self.values: list[np.ndarray] | None = None
         self.grads: list[np.ndarray | None] | None = None
 
-    def _make_step(self, members: list[Value], block: int) -> _DotBlock | _Elementwise:
+    def _make_step(self, members: list[Value], block: int) -> _DotBlock | _PairDotBlock | _Elementwise:
         if _is_dot_block_member(members[0], self.leaf_index):
             parts = [split_dot(node) for node in members]
             return _DotBlock(
@@ -361,18 +388,27 @@ class Recording:
                 weights=np.array([[self.leaf_index[w] for w in weights] for _, weights, _ in parts]),
                 biases=np.array([self.leaf_index[bias] for bias, _, _ in parts]),
             )
+        if _is_pair_dot_member(members[0], self.leaf_index):
+            parts = [split_dot(node) for node in members]
+            return _PairDotBlock(
+                outputs=members,
+                block=block,
+                weights=_Rows.of([self.place[w] for _, weights, _ in parts for w in weights], self.block_sizes),
+                inputs=_Rows.of([self.place[x] for _, _, inputs in parts for x in inputs], self.block_sizes),
+                bias=self._argument([bias for bias, _, _ in parts]),
+            )
         op = members[0].op
         function = operation(op)
         if function is None:
             raise NotImplementedError(f"engine.batch cannot replay the operation {op!r}")
-        arguments: list[_Rows | _Leaves] = []
-        for i in range(len(members[0].parents)):
-            parents = [node.parents[i] for node in members]
-            if parents[0] in self.leaf_index:  # then all of them are: _group_by_level saw to it
-                arguments.append(_Leaves(np.array([self.leaf_index[parent] for parent in parents])))
-            else:
-                arguments.append(_Rows.of([self.place[parent] for parent in parents], self.block_sizes))
+        arguments = [self._argument([node.parents[i] for node in members]) for i in range(len(members[0].parents))]
         return _Elementwise(outputs=members, block=block, op=op, function=function, arguments=arguments)
+
+    def _argument(self, parents: list[Value]) -> _Rows | _Leaves:
+        """Where one parent of each member is read: leaves, or rows of blocks (never a mix: _group_by_level saw to it)."""
+        if parents[0] in self.leaf_index:
+            return _Leaves(np.array([self.leaf_index[parent] for parent in parents]))
+        return _Rows.of([self.place[parent] for parent in parents], self.block_sizes)
 
     def __repr__(self) -> str:
         return (f"Recording({len(self.inputs)} inputs, {len(self.outputs)} outputs, {len(self.nodes)} nodes "
@@ -398,7 +434,7 @@ class Recording:
         self.values, self.local_grads = values, local_grads
         return [np.array(self.value_of(out)) for out in self.outputs]  # copies: the next forward won't change them
 
-    def _forward_step(self, step: _DotBlock | _Elementwise, values: list[np.ndarray]) -> tuple[np.ndarray, list | None]:
+    def _forward_step(self, step: _DotBlock | _PairDotBlock | _Elementwise, values: list[np.ndarray]) -> tuple[np.ndarray, list | None]:
         """One step's block of values, and its local derivatives (kept for backward, as value.py keeps them)."""
         if isinstance(step, _DotBlock):
             # W @ X + b, one BLAS call for the whole layer. Its sums run in BLAS's order,
@@ -408,12 +444,23 @@ class Recording:
             total = self.leaf_data[step.weights] @ step.inputs.read(values, self.leaf_data)
             total += self.leaf_data[step.biases][:, None]
             return total, None
+        if isinstance(step, _PairDotBlock):
+            # every member's k products summed at once, over all samples: one multiply and one sum
+            # for the block, where a chain of k multiply-adds took 2k numpy calls
+            weights, inputs = self._pairs(step, values)
+            return step.bias.read(values, self.leaf_data) + np.einsum("mkn,mkn->mn", weights, inputs), None
         try:
             out, local = step.function(*(argument.read(values, self.leaf_data) for argument in step.arguments))
         except OperationError as failure:
             raise failure.error(self._name_failure(step, values, failure)) from None
         shape = (len(step.outputs), values[0].shape[1])
         return (out if out.shape == shape else np.broadcast_to(out, shape)), local  # nodes of leaves alone
+
+    def _pairs(self, step: _PairDotBlock, values: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """The members' weights and inputs as (members, k, samples) arrays."""
+        members, n = len(step.outputs), values[0].shape[1]
+        return (step.weights.read(values, self.leaf_data).reshape(members, -1, n),
+                step.inputs.read(values, self.leaf_data).reshape(members, -1, n))
 
     def _name_failure(self, step: _Elementwise, values: list[np.ndarray], failure: OperationError) -> str:
         """``sample 7: exp(712.4) at L2.N3: the result overflows a float``: the first sample and node that failed."""
@@ -470,7 +517,7 @@ class Recording:
         self.grads = grads
         return [self._grad_row(grads, (0, i), n).copy() for i in range(len(self.inputs))]
 
-    def _backward_step(self, step: _DotBlock | _Elementwise, local_grads: list | None, values: list[np.ndarray],
+    def _backward_step(self, step: _DotBlock | _PairDotBlock | _Elementwise, local_grads: list | None, values: list[np.ndarray],
                        grads: list[np.ndarray | None], leaf_grads: np.ndarray) -> None:
         """The chain rule for one step: add its outputs' gradients, times the local derivatives, to its parents."""
         g_out = grads[step.block]
@@ -481,6 +528,13 @@ class Recording:
             step.inputs.add(grads, leaf_grads, weights.T * g_out if len(weights) == 1 else weights.T @ g_out)
             np.add.at(leaf_grads, step.weights, g_out @ step.inputs.read(values, self.leaf_data).T)
             np.add.at(leaf_grads, step.biases, g_out.sum(axis=1))
+            return
+        if isinstance(step, _PairDotBlock):  # d/da_i = x_i, d/dx_i = a_i, d/db = 1
+            weights, inputs = self._pairs(step, values)
+            g = g_out[:, None, :]
+            step.weights.add(grads, leaf_grads, (inputs * g).reshape(-1, g_out.shape[1]))
+            step.inputs.add(grads, leaf_grads, (weights * g).reshape(-1, g_out.shape[1]))
+            step.bias.add(grads, leaf_grads, g_out.copy())
             return
         for argument, local_grad in zip(step.arguments, local_grads):
             argument.add(grads, leaf_grads, g_out * local_grad)

@@ -26,6 +26,12 @@ sum, a row against a vector or a query against a key, is one ``Value.dot``
 node, so a drawn graph stays readable and backward has fewer nodes to visit.
 The building blocks are plain functions over lists of Values; ``Block`` and
 ``GPT`` only hold the matrices and call them in order.
+
+``model.trace(tokens)`` is that forward pass with what it computed on the
+way kept (a ``GPTTrace``): the embeddings, each layer's queries, keys, values,
+attention weights, MLP neurons and outputs (a ``BlockTrace``), and the logits,
+all live Values of the one graph. ``model(tokens)`` is its logits, so what a
+picture reads from a trace is what the model computes.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import math
 import numbers
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from engine import Value
 from nn.losses import softmax
@@ -41,14 +48,18 @@ from nn.module import Module
 
 __all__ = [
     "GPT",
+    "GPTTrace",
     "Block",
+    "BlockTrace",
     "INIT_STD",
     "attention_head",
+    "causal_attention",
     "causal_self_attention",
     "dot",
     "gaussian_matrix",
     "linear",
     "mlp",
+    "mlp_hidden",
     "rmsnorm",
 ]
 
@@ -107,38 +118,51 @@ def attention_head(query: Sequence[Value], keys: Sequence[Sequence[Value]],
     return output, weights
 
 
-def causal_self_attention(xs: Sequence[Sequence[Value]], wq: Matrix, wk: Matrix, wv: Matrix, n_head: int,
-                          maps: list | None = None) -> list[Vector]:
+def causal_attention(queries: Sequence[Sequence[Value]], keys: Sequence[Sequence[Value]],
+                     values: Sequence[Sequence[Value]], n_head: int) -> tuple[list[Vector], list[list[Vector]]]:
+    """Every head at every position: (the heads' outputs, side by side; each head's attention weights).
+
+    Head h works on slice h of every query, key and value, ``head_dim``
+    numbers wide, and at position t reads positions 0..t only. outputs[t]
+    joins the heads' outputs at t back into one vector; weights[h][t] are
+    head h's t + 1 weights at t.
+    """
+    head_dim = len(queries[0]) // n_head
+    outputs: list[Vector] = [[] for _ in queries]
+    weights: list[list[Vector]] = []
+    for h in range(n_head):
+        part = slice(h * head_dim, (h + 1) * head_dim)
+        weights.append([])
+        for t, query in enumerate(queries):
+            seen = range(t + 1)  # itself and the positions before it: never the future
+            output, row = attention_head(query[part], [keys[s][part] for s in seen], [values[s][part] for s in seen])
+            outputs[t] += output
+            weights[h].append(row)
+    return outputs, weights
+
+
+def causal_self_attention(xs: Sequence[Sequence[Value]], wq: Matrix, wk: Matrix, wv: Matrix,
+                          n_head: int) -> list[Vector]:
     """Every position's heads, side by side: position t reads positions 0..t only.
 
     Each position's vector x_t gives a query q_t = wq·x_t (what it looks for),
     a key k_t = wk·x_t (what it offers) and a value v_t = wv·x_t (what it
-    passes on). Head h works on slice h of each, ``head_dim`` numbers wide,
-    with its own weights; their outputs are joined back to one vector per
-    position. If ``maps`` is a list, each head's attention weights are
-    appended to it as a T x T table of floats (query by key, 0 where a
-    position may not look: the causal triangle).
+    passes on); "self" because all three come from the same sequence. Then
+    ``causal_attention`` mixes them. ``Block.trace`` takes these two steps
+    too, and keeps what they make.
     """
     queries, keys, values = ([linear(w, x) for x in xs] for w in (wq, wk, wv))
-    head_dim = len(wq) // n_head
-    heads = [[] for _ in xs]
-    for h in range(n_head):
-        part = slice(h * head_dim, (h + 1) * head_dim)
-        table = []
-        for t, query in enumerate(queries):
-            seen = range(t + 1)  # itself and the positions before it: never the future
-            output, weights = attention_head(query[part], [keys[s][part] for s in seen],
-                                             [values[s][part] for s in seen])
-            heads[t] += output
-            table.append(weights)
-        if maps is not None:
-            maps.append([[w.data for w in row] + [0.0] * (len(xs) - len(row)) for row in table])
-    return heads
+    return causal_attention(queries, keys, values, n_head)[0]
+
+
+def mlp_hidden(x: Sequence[Value], fc1: Matrix) -> Vector:
+    """relu(fc1 · x): the MLP's neurons, 4x as many numbers as x, each kept only where positive."""
+    return [h.relu() for h in linear(fc1, x)]
 
 
 def mlp(x: Sequence[Value], fc1: Matrix, fc2: Matrix) -> Vector:
     """fc2 · relu(fc1 · x): widen to 4x the size, keep the positive parts, narrow back."""
-    return linear(fc2, [h.relu() for h in linear(fc1, x)])
+    return linear(fc2, mlp_hidden(x, fc1))
 
 
 def add(a: Sequence[Value], b: Sequence[Value]) -> Vector:
@@ -147,6 +171,39 @@ def add(a: Sequence[Value], b: Sequence[Value]) -> Vector:
 
 
 # --- the model -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BlockTrace:
+    """What one layer computed, position by position: live Values of one forward pass.
+
+    queries[t], keys[t], values[t]   n_embd Values each, the heads side by side
+                                     (head h is slice h * head_dim .. (h + 1) * head_dim)
+    attention[h][t]                  head h's weights at position t over positions 0..t, summing to 1
+    hidden[t]                        the MLP's 4 * n_embd neurons, relu(mlp_fc1 · rmsnorm(x_t))
+    outputs[t]                       x_t after the layer: what the next layer, or lm_head, reads
+    """
+
+    queries: list[Vector]
+    keys: list[Vector]
+    values: list[Vector]
+    attention: list[list[Vector]]
+    hidden: list[Vector]
+    outputs: list[Vector]
+
+
+@dataclass(frozen=True)
+class GPTTrace:
+    """What ``GPT.trace(tokens)`` computed, position by position: live Values of one forward pass.
+
+    embeddings[t]   rmsnorm(wte[token_t] + wpe[t]), what the first layer reads
+    layers[i]       layer i's BlockTrace
+    logits[t]       the vocab_size scores of the token after position t: what ``model(tokens)`` returns
+    """
+
+    embeddings: list[Vector]
+    layers: list[BlockTrace]
+    logits: list[Vector]
 
 
 class Block(Module):
@@ -165,12 +222,19 @@ class Block(Module):
         self.n_head = n_head
         self.name = name
 
-    def __call__(self, xs: Sequence[Sequence[Value]], maps: list | None = None) -> list[Vector]:
+    def __call__(self, xs: Sequence[Sequence[Value]]) -> list[Vector]:
+        return self.trace(xs).outputs
+
+    def trace(self, xs: Sequence[Sequence[Value]]) -> BlockTrace:
+        """The layer on every position (see the module docstring), keeping what it computed on the way."""
         m = self.matrices
-        heads = causal_self_attention([rmsnorm(x) for x in xs], m["attn_wq"], m["attn_wk"], m["attn_wv"],
-                                      self.n_head, maps)
+        normed = [rmsnorm(x) for x in xs]
+        queries, keys, values = ([linear(m[key], x) for x in normed] for key in ("attn_wq", "attn_wk", "attn_wv"))
+        heads, attention = causal_attention(queries, keys, values, self.n_head)
         xs = [add(x, linear(m["attn_wo"], h)) for x, h in zip(xs, heads)]
-        return [add(x, mlp(rmsnorm(x), m["mlp_fc1"], m["mlp_fc2"])) for x in xs]
+        hidden = [mlp_hidden(rmsnorm(x), m["mlp_fc1"]) for x in xs]
+        outputs = [add(x, linear(m["mlp_fc2"], h)) for x, h in zip(xs, hidden)]
+        return BlockTrace(queries, keys, values, attention, hidden, outputs)
 
     def parameters(self) -> list[Value]:
         return [p for matrix in self.matrices.values() for row in matrix for p in row]
@@ -212,7 +276,22 @@ class GPT(Module):
 
         Each token is an id, or a one-hot vector of Values (see ``embed``).
         """
-        return self._forward(tokens, None)
+        return self.trace(tokens).logits
+
+    def trace(self, tokens: Sequence[int | Sequence[Value]]) -> GPTTrace:
+        """The forward pass on ``tokens``, keeping what it computed on the way (a ``GPTTrace``).
+
+        >>> trace = GPT(seed=0).trace([26, 4, 12])
+        >>> len(trace.layers[0].hidden), len(trace.layers[0].hidden[0])   # 3 positions, 64 neurons each
+        (3, 64)
+        """
+        tokens = self._checked_tokens(tokens)
+        embeddings = [rmsnorm(self.embed(token, t)) for t, token in enumerate(tokens)]
+        layers, xs = [], embeddings
+        for block in self.layers:
+            layers.append(block.trace(xs))
+            xs = layers[-1].outputs
+        return GPTTrace(embeddings, layers, [linear(self.lm_head, x) for x in xs])  # no final norm, as in microgpt
 
     def attention_maps(self, tokens: Sequence[int]) -> list[list[list[list[float]]]]:
         """Every head's attention weights on ``tokens``: maps[layer][head][query][key], floats.
@@ -220,16 +299,10 @@ class GPT(Module):
         Row t holds what position t attends to: positions 0..t, summing to 1,
         then zeros for the positions after it.
         """
-        maps: list = []
-        self._forward(tokens, maps)
-        return [maps[i * self.n_head:(i + 1) * self.n_head] for i in range(self.n_layer)]
-
-    def _forward(self, tokens: Sequence[int | Sequence[Value]], maps: list | None) -> list[Vector]:
-        tokens = self._checked_tokens(tokens)
-        xs = [rmsnorm(self.embed(token, t)) for t, token in enumerate(tokens)]
-        for layer in self.layers:
-            xs = layer(xs, maps)
-        return [linear(self.lm_head, x) for x in xs]  # no final norm, as in microgpt
+        trace = self.trace(tokens)
+        positions = len(trace.logits)
+        return [[[[w.data for w in row] + [0.0] * (positions - len(row)) for row in head] for head in layer.attention]
+                for layer in trace.layers]
 
     def embed(self, token: int | Sequence[Value], position: int) -> Vector:
         """wte[token] + wpe[position]: what the model knows about this token at this place.

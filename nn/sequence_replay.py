@@ -23,18 +23,25 @@ scalar engine's to rounding (the tests ask for 1e-12).
     replay = NextTokenReplay(GPT(seed=0))
     sequences = [CharTokenizer().encode_name(name) for name in ["emma", "ava", "olivia"]]
     loss = replay.loss(sequences, backward=True)   # mean per predicted token; grads added to the parameters
+
+The same replay reads the inside of a GPT for many names at once: a second
+recording per length holds ``model.trace`` (``nn.gpt.GPTTrace``), whose Values
+are nodes of that graph, so after one forward over a group every traced Value
+has a number per name (``trace_values``, which ``viz.text`` uses for the MLP's
+neurons on thousands of names).
 """
 
 from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from engine import Value
 from engine.batch import Recording, record
+from nn.gpt import GPTTrace
 from nn.losses import softmax_cross_entropy
 
 __all__ = ["NextTokenReplay"]
@@ -55,10 +62,13 @@ class NextTokenReplay:
     when the sequence is longer.
     """
 
-    def __init__(self, model, recordings: dict[int, Recording] | None = None) -> None:
+    def __init__(self, model, recordings: dict[int, Recording] | None = None,
+                 traces: dict[int, tuple[Recording, GPTTrace]] | None = None) -> None:
         self.model = model
         # predictions per sequence -> the graph of one such sequence
         self.recordings = recordings if recordings is not None else {}
+        # tokens read -> the graph of model.trace on that many tokens, and the trace (see traced)
+        self.traces = traces if traces is not None else {}
         self._used: list[tuple[int, Recording]] = []  # the recordings the latest call replayed, to explain failures
 
     @classmethod
@@ -68,7 +78,7 @@ class NextTokenReplay:
         They are kept as long as the model lives (they hold its parameters,
         not the model, so keeping them does not keep the model alive).
         """
-        return cls(model, _RECORDINGS.setdefault(model, {}))
+        return cls(model, _RECORDINGS.setdefault(model, {}), _TRACES.setdefault(model, {}))
 
     def recording(self, length: int) -> Recording:
         """The graph of one sequence with ``length`` predictions: the sum of their cross-entropies; cached.
@@ -89,6 +99,57 @@ class NextTokenReplay:
             self.recordings[length] = record(sequence_loss, example, names)
         return self.recordings[length]
 
+    def traced(self, length: int) -> tuple[Recording, GPTTrace]:
+        """The graph of ``model.trace`` on ``length`` tokens, and that trace, whose Values are its nodes; cached.
+
+        Its placeholders are the one-hot vectors of the tokens read,
+        ``vocab_size`` each; its outputs are the logits, which depend on every
+        Value of the trace, so the recording holds them all.
+        """
+        if length not in self.traces:
+            vocab_size = self.model.vocab_size
+            names = [f"token{t}[{v}]" for t in range(length) for v in range(vocab_size)]
+            traces = []  # what the recorded function traced, since record keeps only its outputs
+
+            def logits(*placeholders: Value) -> list[Value]:
+                one_hots = [placeholders[i:i + vocab_size] for i in range(0, len(placeholders), vocab_size)]
+                traces.append(self.model.trace(one_hots))
+                return [z for row in traces[0].logits for z in row]
+
+            example = [1.0 if v == 0 else 0.0 for _ in range(length) for v in range(vocab_size)]
+            self.traces[length] = (record(logits, example, names), traces[0])
+        return self.traces[length]
+
+    def trace_values(self, readings: Sequence[Sequence[int]], select: Callable[[GPTTrace], object]) -> list[np.ndarray]:
+        """The numbers of the Values that ``select`` picks from ``model.trace(tokens)``, for every token list at once.
+
+        ``select`` takes a trace and returns a Value, a list of them or a list
+        of equally long lists (``lambda trace: trace.layers[0].hidden``: every
+        position's MLP neurons); the answer holds, for each token list of
+        ``readings`` in their order, an array of that shape: what
+        ``model.trace(tokens)`` gives, to rounding (the tests ask for 1e-12).
+        A token list is what the model reads, 1 to ``block_size`` ids. The lists
+        are grouped by length, and each group is replayed through ``traced``.
+        """
+        groups: dict[int, list[int]] = {}  # length -> which token lists
+        for i, tokens in enumerate(readings):
+            if not 1 <= len(tokens) <= self.model.block_size:
+                raise ValueError(f"NextTokenReplay.trace_values: token list {i} has {len(tokens)} tokens; the model "
+                                 f"reads 1 to block_size={self.model.block_size}")
+            self._check_ids(tokens, f"NextTokenReplay.trace_values: token list {i}")
+            groups.setdefault(len(tokens), []).append(i)
+        answers: list = [None] * len(readings)
+        for length, members in groups.items():
+            recording, trace = self.traced(length)
+            nodes = np.array(select(trace), dtype=object)  # the selection's shape, with a Value in each cell
+            for start in range(0, len(members), CHUNK):
+                chunk = members[start:start + CHUNK]
+                recording.forward(self._one_hot_columns(np.array([readings[i] for i in chunk])))
+                numbers = np.array([recording.value_of(node) for node in nodes.flat])  # (nodes, token lists)
+                for i, column in zip(chunk, numbers.T):
+                    answers[i] = column.reshape(nodes.shape)
+        return answers
+
     def loss(self, sequences: Sequence[Sequence[int]], backward: bool = False) -> float:
         """The mean cross-entropy per predicted token over all the sequences; with ``backward``, its gradients.
 
@@ -108,7 +169,8 @@ class NextTokenReplay:
             self._used.append((length, recording))
             for start in range(0, len(group), CHUNK):
                 tokens = group[start:start + CHUNK]
-                per_sequence, = recording.forward(self._one_hot_columns(tokens))
+                read_then_predicted = np.concatenate([tokens[:, :-1], tokens[:, 1:]], axis=1)  # the placeholders' order
+                per_sequence, = recording.forward(self._one_hot_columns(read_then_predicted))
                 chunk_total = float(per_sequence.sum())
                 if not math.isfinite(chunk_total):
                     raise FloatingPointError(f"the loss of the names of {length} predictions is {chunk_total}; "
@@ -130,28 +192,32 @@ class NextTokenReplay:
         """The sequences by their number of predictions n: one array of shape (sequences, n + 1) per n."""
         if len(sequences) == 0:
             raise ValueError("NextTokenReplay.loss: got no sequences; a batch needs at least one name")
-        vocab_size, block_size = self.model.vocab_size, self.model.block_size
+        block_size = self.model.block_size
         groups: dict[int, list[Sequence[int]]] = {}
         for i, tokens in enumerate(sequences):
             if len(tokens) < 2:
                 raise ValueError(f"NextTokenReplay.loss: sequence {i} has {len(tokens)} tokens; it takes at "
                                  "least 2 (read one, predict one)")
-            if not all(isinstance(t, (int, np.integer)) and 0 <= t < vocab_size for t in tokens):
-                raise ValueError(f"NextTokenReplay.loss: sequence {i}, {list(tokens)!r}, holds something that is "
-                                 f"not a token id (whole numbers from 0 to {vocab_size - 1})")
+            self._check_ids(tokens, f"NextTokenReplay.loss: sequence {i}")
             n = min(len(tokens) - 1, block_size)  # scored on at most block_size predictions, as next_token_loss
             groups.setdefault(n, []).append(tokens[:n + 1])
         return {n: np.array(group, dtype=np.int64) for n, group in groups.items()}
 
-    def _one_hot_columns(self, tokens: np.ndarray) -> np.ndarray:
-        """The recording's input columns for a (sequences, n + 1) array of ids: one row per placeholder.
+    def _check_ids(self, tokens: Sequence[int], which: str) -> None:
+        """Refuse ``tokens`` unless every one is a token id; ``which`` names them in the message."""
+        vocab_size = self.model.vocab_size
+        if not all(isinstance(t, (int, np.integer)) and 0 <= t < vocab_size for t in tokens):
+            raise ValueError(f"{which}, {list(tokens)!r}, holds something that is not a token id "
+                             f"(whole numbers from 0 to {vocab_size - 1})")
 
-        Row (t, v) of the first half is 1 where token t is v; the second half
-        does the same for the tokens to predict, tokens[:, 1:].
+    def _one_hot_columns(self, tokens: np.ndarray) -> np.ndarray:
+        """A recording's input columns for a (sequences, k) array of ids: one row per placeholder, (t, v) in order.
+
+        Row (t, v) is 1 where token t of a sequence is v, else 0.
         """
-        identity = np.eye(self.model.vocab_size)
-        read, predicted = identity[tokens[:, :-1]], identity[tokens[:, 1:]]  # (sequences, n, vocab_size) each
-        return np.concatenate([read, predicted], axis=1).reshape(len(tokens), -1).T
+        one_hots = np.eye(self.model.vocab_size)[tokens]  # (sequences, k, vocab_size)
+        return one_hots.reshape(len(tokens), -1).T
 
 
 _RECORDINGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> its recordings, by length
+_TRACES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> its traced recordings, by length

@@ -75,6 +75,24 @@ def test_replay_of_every_operation_equals_scalar_engine():
     assert_close(batch_grads, scalar_grads)
 
 
+def test_sums_of_products_of_computed_numbers_replay_as_one_block_and_equal_the_scalar_engine():
+    # attention's shape: queries against keys, then the weights against values, all computed from the inputs
+    w = [Value(0.3 * i - 0.5, label=f"w{i}") for i in range(6)]
+
+    def function(x, y):
+        q, k, v = [x * w[0], y * w[1]], [x * w[2], y * w[3]], [x * w[4], y * w[5]]
+        scores = [Value.dot(q, k, Value(0.0)), Value.dot(q, v, w[0]), Value.dot(k, k, Value(0.0))]
+        return [Value.dot(scores, [q[0], k[0], v[1]], Value(0.5)), *scores]
+
+    rows = np.random.default_rng(7).normal(size=(20, 2))
+    scalar_out, scalar_grads = scalar_outputs_and_grads(function, rows, w)
+    batch_out, batch_grads = batched_outputs_and_grads(function, rows, w)
+    assert_close(batch_out, scalar_out)
+    assert_close(batch_grads, scalar_grads)
+    steps = record(function, [0.0, 0.0]).steps
+    assert sum(type(step).__name__ == "_PairDotBlock" for step in steps) == 2  # the three scores, then the last sum
+
+
 def test_replay_input_gradients_match_scalar_per_sample():
     model = MLP(2, [4, 1], activation="tanh", seed=3)
     rows = np.random.default_rng(1).normal(size=(10, 2))

@@ -1,22 +1,27 @@
-"""Specification of the text model: names, the tokenizer, the GPT's blocks, training and sampling.
+"""Specification of the text model: names, the tokenizer, the GPT's blocks, its trace, training and sampling.
 
 Every building block's gradients are checked against central differences;
 the whole GPT's logits and gradients against the same recipe written in
-PyTorch (skipped when torch is absent). The models here are tiny, so the file
-runs in seconds.
+PyTorch (skipped when torch is absent); every stage of its trace against the
+recipe written in numpy. The models here are tiny, so the file runs in seconds.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import random
+import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+import nn.sequence_replay
 from engine import Value
+from engine.value import topological_order
 from nn import (
     GPT,
     Adam,
@@ -30,8 +35,9 @@ from nn import (
     split_names,
     train_on_names,
 )
-from nn.gpt import add, attention_head, causal_self_attention, dot, linear, mlp, rmsnorm
+from nn.gpt import Block, add, attention_head, causal_self_attention, dot, linear, mlp, rmsnorm
 from nn.losses import softmax
+from nn.sequence_replay import NextTokenReplay
 from tests.helpers import central_difference
 
 TINY = {"vocab_size": 7, "n_embd": 8, "n_head": 2, "n_layer": 2, "block_size": 6}
@@ -259,6 +265,155 @@ def test_no_gradient_reaches_a_later_position() -> None:
     _weighted_total(logits[1]).backward()
     assert all(p.grad == 0.0 for row in model.wpe[2:] for p in row)
     assert any(p.grad != 0.0 for p in model.wpe[1])
+
+
+# --- the trace: what the model computed inside ------------------------------------
+
+
+def _recipe_stages(model: GPT, tokens: list[int]) -> dict:
+    """The issue's forward recipe written out again in numpy, every stage kept: arrays of (positions, ...).
+
+    x = rmsnorm(wte[token] + wpe[position]); per layer: q, k, v = attn_wq·rmsnorm(x), ...; head h weighs
+    the values of positions s <= t by softmax(q·k / sqrt(head_dim)); x = x + attn_wo · heads;
+    hidden = relu(mlp_fc1 · rmsnorm(x)); x = x + mlp_fc2 · hidden; logits = lm_head · x.
+    """
+    weights = {name: np.array([[p.data for p in row] for row in matrix]) for name, matrix in model.state_dict().items()}
+
+    def rmsnorm_rows(x: np.ndarray) -> np.ndarray:
+        return x / np.sqrt((x * x).mean(axis=1, keepdims=True) + 1e-5)
+
+    positions, head_dim = len(tokens), model.n_embd // model.n_head
+    later = np.triu(np.ones((positions, positions), dtype=bool), k=1)
+    x = rmsnorm_rows(weights["wte"][tokens] + weights["wpe"][:positions])
+    stages: dict = {"embeddings": x, "layers": []}
+    for layer in range(model.n_layer):
+        w = {name: weights[f"layer{layer}.{name}"] for name in Block.MATRICES}
+        h = rmsnorm_rows(x)
+        q, k, v = h @ w["attn_wq"].T, h @ w["attn_wk"].T, h @ w["attn_wv"].T
+        attention, heads = [], np.zeros_like(x)
+        for head in range(model.n_head):
+            part = slice(head * head_dim, (head + 1) * head_dim)
+            scores = np.where(later, -np.inf, q[:, part] @ k[:, part].T / math.sqrt(head_dim))
+            exps = np.exp(scores - scores.max(axis=1, keepdims=True))  # e**-inf = 0: no weight on the future
+            attention.append(exps / exps.sum(axis=1, keepdims=True))
+            heads[:, part] = attention[-1] @ v[:, part]
+        x = x + heads @ w["attn_wo"].T
+        hidden = np.maximum(rmsnorm_rows(x) @ w["mlp_fc1"].T, 0.0)
+        x = x + hidden @ w["mlp_fc2"].T
+        stages["layers"].append({"queries": q, "keys": k, "values": v, "attention": attention, "hidden": hidden,
+                                 "outputs": x})
+    stages["logits"] = x @ weights["lm_head"].T
+    return stages
+
+
+def _data(vectors: Sequence[Sequence[Value]]) -> list[list[float]]:
+    return [[value.data for value in vector] for vector in vectors]
+
+
+def _assert_numbers_equal(vectors: Sequence[Sequence[Value]], expected: np.ndarray) -> None:
+    np.testing.assert_allclose(_data(vectors), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_the_trace_holds_every_stage_of_the_recipe() -> None:
+    model, tokens = _tiny_gpt(), [6, 2, 0, 5, 5, 1]
+    trace, expected = model.trace(tokens), _recipe_stages(model, tokens)
+    _assert_numbers_equal(trace.embeddings, expected["embeddings"])
+    assert len(trace.layers) == TINY["n_layer"]
+    for traced, stages in zip(trace.layers, expected["layers"]):
+        for stage in ("queries", "keys", "values", "hidden", "outputs"):
+            _assert_numbers_equal(getattr(traced, stage), stages[stage])
+        assert len(traced.attention) == TINY["n_head"]
+        for head, weights in zip(traced.attention, stages["attention"]):
+            assert [len(row) for row in head] == [t + 1 for t in range(len(tokens))]  # position t sees 0..t
+            for t, row in enumerate(head):
+                _assert_numbers_equal([row], weights[t:t + 1, :t + 1])
+    _assert_numbers_equal(trace.logits, expected["logits"])
+
+
+def test_the_model_returns_the_logits_of_its_trace() -> None:
+    model, tokens = _tiny_gpt(), [6, 2, 0, 5]
+    assert _data(model(tokens)) == _data(model.trace(tokens).logits)
+
+
+def test_every_traced_value_is_a_node_the_logits_depend_on() -> None:
+    trace = _tiny_gpt().trace([6, 2, 0])
+    graph = set(topological_order(Value.sum([z for row in trace.logits for z in row])))
+    stages = [trace.embeddings] + [getattr(layer, stage) for layer in trace.layers
+                                   for stage in ("queries", "keys", "values", "hidden", "outputs")]
+    stages += [head for layer in trace.layers for head in layer.attention]
+    traced = [value for vectors in stages for vector in vectors for value in vector]
+    # 3 positions: an embedding of 8, then per layer a query, key, value and output of 8 and 32 neurons;
+    # each of 2 heads in each of 2 layers weighs 1, 2 and 3 positions
+    assert len(traced) == 3 * (8 + 2 * (4 * 8 + 32)) + 2 * 2 * (1 + 2 + 3)
+    assert all(value in graph for value in traced)
+
+
+def test_the_building_blocks_compute_what_a_block_traces() -> None:
+    model, tokens = _tiny_gpt(), [6, 2, 0, 5]
+    trace = model.trace(tokens)
+    m, xs = model.layers[0].matrices, trace.embeddings
+    heads = causal_self_attention([rmsnorm(x) for x in xs], m["attn_wq"], m["attn_wk"], m["attn_wv"], TINY["n_head"])
+    xs = [add(x, linear(m["attn_wo"], h)) for x, h in zip(xs, heads)]
+    assert _data([add(x, mlp(rmsnorm(x), m["mlp_fc1"], m["mlp_fc2"])) for x in xs]) == _data(trace.layers[0].outputs)
+
+
+def test_attention_maps_are_the_recipes_softmax_weights() -> None:
+    model, tokens = _tiny_gpt(), [6, 0, 3, 3, 1]
+    maps, expected = model.attention_maps(tokens), _recipe_stages(model, tokens)["layers"]
+    for layer in range(TINY["n_layer"]):
+        np.testing.assert_allclose(maps[layer], expected[layer]["attention"], rtol=1e-12, atol=1e-15)
+
+
+# --- the trace, replayed for many token lists at once -------------------------------
+
+MIXED_READINGS = [[6], [6, 1, 0, 3], [6, 2], [6, 5, 4, 3, 2, 1], [6, 0, 1, 2], [6, 4, 4]]  # 1 to 6 tokens
+SELECTIONS = {  # what trace_values may pick: a list of vectors, a ragged list per length, a single Value
+    "hidden of layer 1": lambda trace: trace.layers[1].hidden,
+    "logits": lambda trace: trace.logits,
+    "head 1's weights at the last position": lambda trace: trace.layers[0].attention[1][-1],
+    "one logit": lambda trace: trace.logits[0][3],
+}
+
+
+@pytest.mark.parametrize("selection", SELECTIONS)
+def test_trace_values_are_the_scalar_traces_numbers_on_token_lists_of_mixed_lengths(selection: str) -> None:
+    model, select = _tiny_gpt(), SELECTIONS[selection]
+    found = NextTokenReplay(model).trace_values(MIXED_READINGS, select)
+    assert len(found) == len(MIXED_READINGS)
+    for tokens, numbers in zip(MIXED_READINGS, found):
+        expected = np.vectorize(lambda value: value.data, otypes=[float])(np.array(select(model.trace(tokens)),
+                                                                                   dtype=object))
+        assert numbers.shape == expected.shape
+        np.testing.assert_allclose(numbers, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_trace_values_keep_the_order_of_the_token_lists_across_chunks(monkeypatch) -> None:
+    monkeypatch.setattr(nn.sequence_replay, "CHUNK", 2)  # 5 lists of 3 tokens: three chunks
+    model, readings = _tiny_gpt(), [[6, 0, 1], [6, 1, 2], [6, 2, 3], [6, 3, 4], [6, 4, 5]]
+    found = NextTokenReplay(model).trace_values(readings, lambda trace: trace.logits)
+    for tokens, numbers in zip(readings, found):
+        np.testing.assert_allclose(numbers, _data(model(tokens)), rtol=1e-12, atol=1e-12)
+
+
+def test_a_models_traced_recordings_are_shared_and_do_not_keep_it_alive() -> None:
+    model = _tiny_gpt()
+    NextTokenReplay.of(model).trace_values([[6, 1]], lambda trace: trace.logits)
+    assert list(NextTokenReplay.of(model).traces) == [2]
+    assert NextTokenReplay.of(model).traces is NextTokenReplay.of(model).traces
+    alive = weakref.ref(model)
+    del model
+    gc.collect()
+    assert alive() is None
+
+
+@pytest.mark.parametrize("readings, message", [
+    ([[6, 1], [6, 7]], r"token list 1, \[6, 7\], holds something that is not a token id"),
+    ([[]], "token list 0 has 0 tokens; the model reads 1 to block_size=6"),
+    ([[6] * 7], "token list 0 has 7 tokens"),
+])
+def test_trace_values_refuse_what_the_model_cannot_read(readings: list, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        NextTokenReplay(_tiny_gpt()).trace_values(readings, lambda trace: trace.logits)
 
 
 # --- the GPT -------------------------------------------------------------------------

@@ -3,9 +3,10 @@
 The model is tiny (8 numbers per token, 2 heads, 2 layers) and trained for a
 few steps only: the tests ask what the pictures promise (the masked cells are
 the later letters, PCA's directions are orthonormal, the top contexts are the
-largest outputs), not for a good model. Numbers the pictures read off the
-model's graph are checked against the forward pass written out again from the
-issue's recipe, with nn.gpt's building blocks.
+largest outputs), not for a good model. Numbers the pictures read from the
+model's trace, one name at a time or replayed for many names at once, are
+checked against the forward pass written out again from the issue's recipe,
+with nn.gpt's building blocks.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from matplotlib.text import Text
 import nn
 from engine import Value
 from nn.gpt import causal_self_attention, linear, rmsnorm
+from nn.sequence_replay import NextTokenReplay
 from viz.graph import draw_dot, format_number
 from viz.style import PAGE_WIDTH
 from viz.text import (
@@ -88,10 +90,21 @@ def test_neuron_outputs_are_the_mlps_relus_of_the_forward_pass(model, layer):
                                    rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("layer", [0, 1])
+def test_batched_neuron_outputs_are_the_scalar_forwards_on_names_of_mixed_lengths(model, names, layer):
+    chosen = names[:12] + ["li", "christopher"]
+    readings = [TOKENIZER.encode_name(name)[:-1] for name in chosen]
+    assert len({len(tokens) for tokens in readings}) > 4, "the names should fall into several length groups"
+    found = NextTokenReplay(model).trace_values(readings, lambda trace: trace.layers[layer].hidden)
+    for name, outputs in zip(chosen, found):
+        np.testing.assert_allclose(outputs, forward_to_neurons(model, name, layer), rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("seen_at_least", [1, 2])
 def test_top_contexts_are_the_largest_outputs_of_each_neuron(model, names, seen_at_least):
     letters, top = 3, 4
-    largest: list[dict[str, float]] = [{} for _ in range(4 * model.n_embd)]  # neuron -> context -> its largest output
+    # neuron -> context -> its largest output on the scalar engine, and the first name that gave it
+    largest: list[dict[str, tuple[float, str]]] = [{} for _ in range(4 * model.n_embd)]
     met: dict[str, int] = {}
     for name in names:
         read = "." + name
@@ -99,16 +112,16 @@ def test_top_contexts_are_the_largest_outputs_of_each_neuron(model, names, seen_
             context = read[max(0, position - letters + 1):position + 1]
             met[context] = met.get(context, 0) + 1
             for neuron, output in enumerate(row):
-                if output > 0:
-                    largest[neuron][context] = max(output, largest[neuron].get(context, 0.0))
+                if output > largest[neuron].get(context, (0.0, ""))[0]:
+                    largest[neuron][context] = (output, name)
     found = neuron_contexts(model, names, layer=0, letters=letters, top=top, seen_at_least=seen_at_least)
     assert len(found) == 4 * model.n_embd
     assert sum(map(len, found)) > 2 * model.n_embd, "most neurons should fire somewhere on 40 names"
     for neuron, contexts in enumerate(found):
-        often = [(context, output) for context, output in largest[neuron].items() if met[context] >= seen_at_least]
+        often = [(context, *best) for context, best in largest[neuron].items() if met[context] >= seen_at_least]
         expected = sorted(often, key=lambda item: (-item[1], item[0]))[:top]
-        assert [context.letters for context in contexts] == [letters for letters, _ in expected], f"neuron {neuron}"
-        np.testing.assert_allclose([c.output for c in contexts], [output for _, output in expected], atol=1e-12)
+        assert [(c.letters, c.name) for c in contexts] == [(letters, name) for letters, _, name in expected], neuron
+        np.testing.assert_allclose([c.output for c in contexts], [output for _, output, _ in expected], atol=1e-12)
         for context in contexts:  # the name it came from really holds the context
             assert context.letters in "." + context.name
 

@@ -20,9 +20,11 @@ pictures open it up:
 The model reads a name as the boundary and then its letters (".emma"): at
 each position it has read that much and predicts what comes next, the last
 position predicting the boundary that ends the name. Numbers from inside the
-model (a neuron's output, a head's query) are read off the graph of Values
-that ``model(tokens)`` builds (``neuron_outputs``), so the pictures show what
-the model computes, not a second copy of its forward pass. Colours follow
+model (a neuron's output, a head's query) are read from ``model.trace(tokens)``,
+the forward pass that ``model(tokens)`` runs with what it computed on the way
+kept, so the pictures show what the model computes, not a second copy of its
+forward pass; over many names, from the same trace replayed for all of them at
+once (``nn.sequence_replay``). Colours follow
 ``viz.style``: an amount (a weight, a probability, an output) is white at 0
 and blue at its largest; vowels are blue and consonants orange.
 """
@@ -42,8 +44,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from engine import Value
-from engine.value import split_dot
 from nn.gpt import GPT, attention_head
+from nn.sequence_replay import NextTokenReplay
 from nn.tokenizer import CharTokenizer
 from viz.graph import GlassDigraph, draw_dot, render
 from viz.images import COUNT_CMAP
@@ -68,6 +70,10 @@ AMOUNT_CMAP = COUNT_CMAP  # white at 0, blue at the largest: every amount here i
 CANNOT_LOOK = "#d5dade"  # the cells of a later letter, which attention may not read: not a weight of 0
 VOWELS = "aeiou"
 MOST_NAMES_SIDE_BY_SIDE = 4  # attention maps of more names do not fit a page's width
+# Outputs closer than this are one output: the replay computes them to rounding, and names of
+# different lengths in different groups, so the "." that starts every name gives every name the
+# same output but for the last bit.
+SAME_OUTPUT = 1e-12
 
 
 # --- checks ------------------------------------------------------------------
@@ -110,40 +116,7 @@ def _checked_count(value: object, name: str, smallest: int, caller: str) -> int:
     return value
 
 
-# --- reading numbers off the model's graph -----------------------------------
-
-
-def _weighted_sums(logits: list[list[Value]], matrices: Sequence[Sequence[Sequence[Value]]]) -> list[np.ndarray]:
-    """For each parameter matrix W, every row of W times its input, at every position: (positions, rows) each.
-
-    Every row of a parameter matrix meets its input in one dot node whose
-    weights are that row, so the node is found by its first weight. Which
-    position it belongs to follows from causality: the nodes of position t
-    are among what logits[t] depends on and not among what logits[0..t-1]
-    depend on, so walking back from each position's logits in turn, past
-    nothing an earlier walk saw, meets each node in its own position's walk.
-    """
-    row_of = {row[0]: (k, j) for k, matrix in enumerate(matrices) for j, row in enumerate(matrix)}
-    found = [np.full((len(logits), len(matrix)), np.nan) for matrix in matrices]
-    seen: set[Value] = set()
-    for position, outputs in enumerate(logits):
-        stack = [node for node in outputs if node not in seen]
-        seen.update(stack)
-        while stack:
-            node = stack.pop()
-            if node.op == "dot":
-                weights = split_dot(node)[1]
-                where = row_of.get(weights[0]) if weights else None
-                if where is not None:
-                    found[where[0]][position, where[1]] = node.data
-            for parent in node.parents:
-                if parent not in seen:
-                    seen.add(parent)
-                    stack.append(parent)
-    if any(np.isnan(sums).any() for sums in found):
-        raise RuntimeError("viz.text: a weighted sum of a parameter matrix is missing from the model's graph; "
-                           "nn.GPT must have changed how it applies its matrices (one dot node per row)")
-    return found
+# --- reading numbers from the model's trace -----------------------------------
 
 
 def neuron_outputs(model: GPT, name: str, layer: int = 0, tokenizer: CharTokenizer | None = None) -> np.ndarray:
@@ -151,21 +124,25 @@ def neuron_outputs(model: GPT, name: str, layer: int = 0, tokenizer: CharTokeniz
 
     Neuron j of ``layer`` is relu(row j of mlp_fc1 · rmsnorm(x)): its value
     after the model has read the boundary and the first t letters is in row
-    t. The numbers are those of ``model(tokens)``, read off its graph.
+    t. The numbers are those of ``model(tokens)``, from its trace.
     """
     tokenizer = _checked_tokenizer(model, tokenizer, "neuron_outputs")
     tokens = _tokens_read(model, tokenizer, name, "neuron_outputs")
-    fc1 = model.layers[_checked_layer(model, layer, "neuron_outputs")].matrices["mlp_fc1"]
-    return np.maximum(_weighted_sums(model(tokens), [fc1])[0], 0.0)
+    layer = _checked_layer(model, layer, "neuron_outputs")
+    return _numbers(model.trace(tokens).layers[layer].hidden)
 
 
 def _head_vectors(model: GPT, tokens: list[int], layer: int, head: int) -> tuple[np.ndarray, ...]:
     """(queries, keys, values) of one head at every position: (positions, head_dim) each, as the model computed them."""
-    block = model.layers[layer]
-    matrices = [block.matrices[key] for key in ("attn_wq", "attn_wk", "attn_wv")]
+    traced = model.trace(tokens).layers[layer]
     head_dim = model.n_embd // model.n_head
     part = slice(head * head_dim, (head + 1) * head_dim)
-    return tuple(sums[:, part] for sums in _weighted_sums(model(tokens), matrices))
+    return tuple(_numbers(vectors)[:, part] for vectors in (traced.queries, traced.keys, traced.values))
+
+
+def _numbers(vectors: list[list[Value]]) -> np.ndarray:
+    """The data of a list of vectors of Values, one row per vector."""
+    return np.array([[value.data for value in vector] for vector in vectors])
 
 
 # --- what the pictures compute -------------------------------------------------
@@ -224,13 +201,15 @@ def neuron_contexts(model: GPT, names: Sequence[str], layer: int = 0, letters: i
     start of a name: "." is the boundary alone, ".e" after the first letter).
     A context met several times counts once, with the largest output it gave
     the neuron (the output also depends on earlier letters, through attention),
-    and with the name that gave it. Contexts met fewer than ``seen_at_least``
-    times in ``names`` are left out: a rare letter such as q has an embedding
-    unlike the others and excites many neurons once, which says little about
-    what a neuron reads in most names (5 suits the 3,204 test names). Only
-    contexts where the neuron fires (output > 0) are listed: one that never
-    fires gets an empty list. Each name costs one forward pass of the scalar
-    model, a few tens of milliseconds.
+    and with the first name that gave it. Contexts met fewer than
+    ``seen_at_least`` times in ``names`` are left out: a rare letter such as q
+    has an embedding unlike the others and excites many neurons once, which
+    says little about what a neuron reads in most names (5 suits the 3,204
+    test names). Only contexts where the neuron fires (output > 0) are listed:
+    one that never fires gets an empty list. The outputs are those of
+    ``neuron_outputs``, computed for all the names at once by replaying the
+    model's trace (``NextTokenReplay.trace_values``): the 3,204 test names
+    take a few seconds, where a forward pass per name took two minutes.
     """
     tokenizer = _checked_tokenizer(model, tokenizer, "neuron_contexts")
     layer = _checked_layer(model, layer, "neuron_contexts")
@@ -239,20 +218,43 @@ def neuron_contexts(model: GPT, names: Sequence[str], layer: int = 0, letters: i
     seen_at_least = _checked_count(seen_at_least, "seen_at_least", 1, "neuron_contexts")
     if isinstance(names, str) or not names:
         raise ValueError(f"neuron_contexts: names must be a non-empty list of names, got {names!r}")
-    best: list[dict[str, Context]] = [{} for _ in range(4 * model.n_embd)]  # neuron -> context -> its best
-    seen: dict[str, int] = {}  # context -> how many times it was met
+    readings = [_tokens_read(model, tokenizer, name, "neuron_contexts") for name in names]
+    every_output = NextTokenReplay.of(model).trace_values(readings, lambda trace: trace.layers[layer].hidden)
+    outputs = np.concatenate(every_output)  # a row per position read, name after name: (rows, neurons)
+    row_names: list[str] = []  # the name each row was read in
+    rows_by_context: dict[str, list[int]] = {}  # context -> the rows where it was read, in order
     for name in names:
-        outputs = neuron_outputs(model, name, layer, tokenizer)
         read = tokenizer.boundary + name  # what the model read, as _tokens_read gave it
-        for position, row in enumerate(outputs):
+        for position in range(len(read)):
             context = read[max(0, position + 1 - letters):position + 1]
-            seen[context] = seen.get(context, 0) + 1
-            for neuron in np.flatnonzero(row > 0.0):
-                kept = best[neuron].get(context)
-                if kept is None or row[neuron] > kept.output:
-                    best[neuron][context] = Context(context, float(row[neuron]), name)
-    return [sorted((context for context in found.values() if seen[context.letters] >= seen_at_least),
-                   key=lambda context: (-context.output, context.letters))[:top] for found in best]
+            rows_by_context.setdefault(context, []).append(len(row_names))
+            row_names.append(name)
+    contexts = list(rows_by_context)
+    largest, giver = _largest_per_context(outputs, list(rows_by_context.values()))
+    often = np.array([len(rows) >= seen_at_least for rows in rows_by_context.values()])
+    ranked = []
+    for neuron in range(outputs.shape[1]):
+        firing = np.flatnonzero(often & (largest[:, neuron] > 0.0))  # i: the context contexts[i]
+        strongest = sorted(firing, key=lambda i: (-largest[i, neuron], contexts[i]))[:top]
+        ranked.append([Context(contexts[i], float(largest[i, neuron]), row_names[giver[i, neuron]]) for i in strongest])
+    return ranked
+
+
+def _largest_per_context(outputs: np.ndarray, rows_by_context: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Each neuron's largest output in each context, and the row that gave it: (contexts, neurons) each.
+
+    Of rows whose outputs are the same to rounding (``SAME_OUTPUT``), the
+    first one counts: the first name, in the order given, that gave it.
+    """
+    neurons = np.arange(outputs.shape[1])
+    largest = np.empty((len(rows_by_context), len(neurons)))
+    giver = np.empty((len(rows_by_context), len(neurons)), dtype=np.int64)
+    for context, rows in enumerate(rows_by_context):
+        met = outputs[rows]  # (times met, neurons)
+        first = np.argmax(met >= met.max(axis=0) - SAME_OUTPUT, axis=0)  # argmax of booleans: the first True
+        largest[context] = met[first, neurons]
+        giver[context] = np.asarray(rows)[first]
+    return largest, giver
 
 
 def next_letter_probabilities(model: GPT, name: str, tokenizer: CharTokenizer | None = None) -> np.ndarray:
