@@ -20,7 +20,7 @@ from engine.batch import Recording, record
 from nn.losses import Loss, default_loss, find_loss
 from nn.module import MLP
 
-__all__ = ["predict", "layer_outputs", "input_gradients", "classify", "layer_index", "as_points",
+__all__ = ["predict", "layer_outputs", "input_gradients", "classify", "softmax_rows", "layer_index", "as_points",
            "loss_recording", "loss_and_outputs", "Hardest", "find_hardest", "hardest_point", "sample_loss"]
 
 # One recording per model and kind, reused while the model lives. Parameters
@@ -81,6 +81,12 @@ def layer_outputs(model: MLP, X: np.ndarray, batched: bool = True) -> list[np.nd
 def predict(model: MLP, X: np.ndarray, batched: bool = True) -> np.ndarray:
     """The model's outputs (scores or logits) for every point, shape (n, number of outputs)."""
     return layer_outputs(model, X, batched=batched)[-1]
+
+
+def softmax_rows(scores: np.ndarray) -> np.ndarray:
+    """Each row of scores (one per sample) turned into probabilities that add up to 1, shifted so no exp overflows."""
+    shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
 
 
 def classify(model: MLP, X: np.ndarray, batched: bool = True) -> np.ndarray:

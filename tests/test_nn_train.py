@@ -342,3 +342,12 @@ def test_ordinary_training_gives_no_warning(recwarn):
 def test_empty_data_is_refused_with_a_message():
     with pytest.raises(ValueError, match="X has no rows"):
         train(MLP(2, [4, 1], seed=0), np.zeros((0, 2)), np.zeros(0, dtype=int))
+
+
+def test_softmax_rows_are_probabilities_even_for_scores_whose_exp_overflows() -> None:
+    from nn.evaluate import softmax_rows
+
+    probabilities = softmax_rows(np.array([[1.0, 2.0, 3.0], [1000.0, 1000.0, -1000.0]]))
+    assert np.allclose(probabilities.sum(axis=1), 1.0)
+    assert np.allclose(probabilities[0], np.exp([1.0, 2.0, 3.0]) / np.exp([1.0, 2.0, 3.0]).sum())
+    assert np.allclose(probabilities[1], [0.5, 0.5, 0.0])

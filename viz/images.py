@@ -35,11 +35,10 @@ from matplotlib.colors import LinearSegmentedColormap, ListedColormap, Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-from nn.evaluate import as_points, classify, input_gradients, layer_index, layer_outputs, predict
+from nn.evaluate import as_points, classify, input_gradients, layer_index, layer_outputs, predict, softmax_rows
 from nn.module import MLP
 from viz.health import DEAD
 from viz.neurons import TILES_PER_ROW
-from viz.plots import _softmax
 from viz.style import NEGATIVE, PAGE_WIDTH, POSITIVE, SIGNED_CMAP, ZERO, format_coordinate, new_figure, save
 
 __all__ = [
@@ -131,7 +130,7 @@ def _check_class(model: MLP, cls: int, caller: str) -> int:
 
 def class_probabilities(model: MLP, X: np.ndarray) -> np.ndarray:
     """softmax(scores) for every image: shape (n, classes), each row summing to 1."""
-    return _softmax(predict(model, X))
+    return softmax_rows(predict(model, X))
 
 
 def confusion_matrix(model: MLP, X: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -639,7 +638,7 @@ def draw_layers_story(model: MLP, x: np.ndarray, label: int | None = None, stron
     if not isinstance(strongest, int) or not 1 <= strongest <= len(first):
         raise ValueError(f"draw_layers_story: strongest must be a whole number from 1 to {len(first)}, "
                          f"got {strongest!r}")
-    probabilities = _softmax(outputs[-1])[0]
+    probabilities = softmax_rows(outputs[-1])[0]
     later = outputs[1:-1]
     header = 1.0
     canvas = _Canvas(PAGE_WIDTH, header + 3.45)

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from nn.evaluate import classify, predict
+from nn.evaluate import classify, predict, softmax_rows
 from nn.module import MLP
 from nn.train import History
 from viz.style import (
@@ -91,11 +91,6 @@ def plot_dataset(
     if path is not None:
         save(fig, path)
     return fig
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
 
 
 def decision_boundary(
@@ -209,7 +204,7 @@ def _shade_classes(ax: Axes, plane: InputPlane, scores: np.ndarray) -> None:
     classes = scores.shape[1]
     winner = np.argmax(scores, axis=1)
     # 1/k when the softmax cannot choose, 1 when it is sure: mapped to pale .. strong
-    confidence = (_softmax(scores).max(axis=1) - 1.0 / classes) / (1.0 - 1.0 / classes)
+    confidence = (softmax_rows(scores).max(axis=1) - 1.0 / classes) / (1.0 - 1.0 / classes)
     strength = (0.15 + 0.35 * confidence)[:, None]  # pale enough for the points to stand out
     rgb = 1.0 - strength * (1.0 - class_colors(winner))
     ax.imshow(rgb.reshape(*plane.shape, 3), origin="lower", extent=plane.extent, interpolation="bilinear")

@@ -44,12 +44,12 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from engine import Value
+from nn.evaluate import softmax_rows
 from nn.gpt import GPT, attention_head
 from nn.sequence_replay import NextTokenReplay
 from nn.tokenizer import CharTokenizer
 from viz.graph import GlassDigraph, draw_dot, render
 from viz.images import COUNT_CMAP
-from viz.plots import _softmax
 from viz.style import PAGE_WIDTH, class_color, new_figure, save
 
 __all__ = [
@@ -266,7 +266,7 @@ def next_letter_probabilities(model: GPT, name: str, tokenizer: CharTokenizer | 
     """
     tokenizer = _checked_tokenizer(model, tokenizer, "next_letter_probabilities")
     logits = model(_tokens_read(model, tokenizer, name, "next_letter_probabilities"))
-    return _softmax(np.array([[logit.data for logit in row] for row in logits]))
+    return softmax_rows(np.array([[logit.data for logit in row] for row in logits]))
 
 
 # --- 1. attention maps -----------------------------------------------------------
