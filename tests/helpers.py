@@ -1,8 +1,10 @@
-"""Small numerical helpers shared by the engine's tests."""
+"""Small helpers shared by the tests: numerical ones, and stand-in models."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+
+from engine import Value
 
 
 def central_difference(
@@ -19,3 +21,18 @@ def central_difference(
     down = list(xs)
     down[i] -= h
     return (f(up) - f(down)) / (2.0 * h)
+
+
+class SteepAtZero:
+    """A stand-in model whose logits are sqrt(p) at p = 0: a finite loss with an infinite gradient."""
+
+    vocab_size, block_size = 2, 4
+
+    def __init__(self, p: float = 0.0) -> None:
+        self.p = Value(p, label="p")
+
+    def __call__(self, tokens: list) -> list[list[Value]]:
+        return [[self.p ** 0.5, Value(0.0)] for _ in tokens]
+
+    def parameters(self) -> list[Value]:
+        return [self.p]

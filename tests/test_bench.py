@@ -78,7 +78,8 @@ def test_lean_reference_builds_the_same_graph_node_for_node(bench) -> None:
         return len(seen)
 
     (tokens,) = bench.training_names(1)
-    counts = {cls: count(bench.plain_gpt_loss(_plain_parameters(bench, cls), tokens)) for cls in (Value, bench.LeanValue)}
+    counts = {cls: count(bench.plain_gpt_loss(_plain_parameters(bench, cls), tokens))
+              for cls in (Value, bench.LeanValue)}
     assert counts[Value] == counts[bench.LeanValue]
 
 

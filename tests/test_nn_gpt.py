@@ -38,7 +38,7 @@ from nn import (
 from nn.gpt import Block, add, attention_head, causal_self_attention, dot, linear, mlp, rmsnorm
 from nn.losses import softmax
 from nn.sequence_replay import NextTokenReplay
-from tests.helpers import central_difference
+from tests.helpers import SteepAtZero, central_difference
 
 TINY = {"vocab_size": 7, "n_embd": 8, "n_head": 2, "n_layer": 2, "block_size": 6}
 MICROGPT_NAMES = ["wte", "wpe", "lm_head", "layer0.attn_wq", "layer0.attn_wk", "layer0.attn_wv",
@@ -600,23 +600,8 @@ def test_the_callback_hears_every_step_and_its_loss() -> None:
     assert heard == list(enumerate(losses))
 
 
-class _SteepAtZero:
-    """A stand-in model whose logits are sqrt(p) at p = 0: a finite loss with an infinite gradient."""
-
-    block_size = 4
-
-    def __init__(self) -> None:
-        self.p = Value(0.0, label="p")
-
-    def __call__(self, tokens: list[int]) -> list[list[Value]]:
-        return [[self.p ** 0.5, Value(0.0)] for _ in tokens]
-
-    def parameters(self) -> list[Value]:
-        return [self.p]
-
-
 def test_a_gradient_that_is_not_finite_stops_training_before_any_update() -> None:
-    model = _SteepAtZero()
+    model = SteepAtZero()
     with pytest.raises(FloatingPointError, match="step 0 .*no parameter was changed"):
         train_on_names(model, ["a"], steps=3, tokenizer=CharTokenizer(letters="a"))
     assert model.p.data == 0.0

@@ -19,6 +19,7 @@ from engine import Value
 from nn import GPT, Adam, CharTokenizer, linear_decay, load_names, next_token_loss, split_names
 from nn.language_model import bigram_loss, mean_next_token_loss, train_on_name_batches
 from nn.sequence_replay import NextTokenReplay
+from tests.helpers import SteepAtZero
 
 TINY = {"vocab_size": 7, "n_embd": 8, "n_head": 2, "n_layer": 2, "block_size": 6}
 TOKENIZER = CharTokenizer(letters="abcdef")  # 7 symbols, as the tiny model reads
@@ -242,30 +243,15 @@ def test_bad_options_are_refused(options: dict, message: str) -> None:
         train_on_name_batches(_tiny_gpt(), ["bad"], tokenizer=TOKENIZER, **options)
 
 
-class _SteepAtZero:
-    """A stand-in model whose logits are sqrt(p) at p = 0: a finite loss with an infinite gradient."""
-
-    vocab_size, block_size = 2, 4
-
-    def __init__(self, p: float = 0.0) -> None:
-        self.p = Value(p, label="p")
-
-    def __call__(self, tokens: list) -> list[list[Value]]:
-        return [[self.p ** 0.5, Value(0.0)] for _ in tokens]
-
-    def parameters(self) -> list[Value]:
-        return [self.p]
-
-
 def test_a_gradient_that_is_not_finite_stops_batched_training_before_any_update() -> None:
-    model = _SteepAtZero()
+    model = SteepAtZero()
     with pytest.raises(FloatingPointError, match="train_on_name_batches: step 0 .*no parameter was changed"):
         train_on_name_batches(model, ["a", "aa"], steps=3, tokenizer=CharTokenizer(letters="a"))
     assert model.p.data == 0.0
 
 
 def test_a_loss_that_is_not_finite_is_refused_and_explained() -> None:
-    model = _SteepAtZero(math.nan)
+    model = SteepAtZero(math.nan)
     message = "step 0: the loss of the names of 2 predictions is nan; .*leaf p is nan.*no parameter was changed"
     with pytest.raises(FloatingPointError, match=message):
         train_on_name_batches(model, ["a"], steps=1, tokenizer=CharTokenizer(letters="a"))
