@@ -312,6 +312,9 @@ class _Elementwise:
     arguments: list[_Rows | _Leaves]
 
 
+_Step = _DotBlock | _PairDotBlock | _Elementwise  # the three kinds of grouped step
+
+
 def _parents_first(outputs: list[Value]) -> list[Value]:
     """Every node the outputs depend on, each after its parents."""
     return topological_order(Value.sum(outputs))[:0:-1]  # engine.value's order reversed, minus the joining sum
@@ -378,7 +381,7 @@ class Recording:
         self.values: list[np.ndarray] | None = None
         self.grads: list[np.ndarray | None] | None = None
 
-    def _make_step(self, members: list[Value], block: int) -> _DotBlock | _PairDotBlock | _Elementwise:
+    def _make_step(self, members: list[Value], block: int) -> _Step:
         if _is_dot_block_member(members[0], self.leaf_index):
             parts = [split_dot(node) for node in members]
             return _DotBlock(
@@ -405,7 +408,10 @@ class Recording:
         return _Elementwise(outputs=members, block=block, op=op, function=function, arguments=arguments)
 
     def _argument(self, parents: list[Value]) -> _Rows | _Leaves:
-        """Where one parent of each member is read: leaves, or rows of blocks (never a mix: _group_by_level saw to it)."""
+        """Where one parent of each member is read: leaves, or rows of blocks.
+
+        Never a mix of the two: _group_by_level saw to it.
+        """
         if parents[0] in self.leaf_index:
             return _Leaves(np.array([self.leaf_index[parent] for parent in parents]))
         return _Rows.of([self.place[parent] for parent in parents], self.block_sizes)
@@ -434,7 +440,7 @@ class Recording:
         self.values, self.local_grads = values, local_grads
         return [np.array(self.value_of(out)) for out in self.outputs]  # copies: the next forward won't change them
 
-    def _forward_step(self, step: _DotBlock | _PairDotBlock | _Elementwise, values: list[np.ndarray]) -> tuple[np.ndarray, list | None]:
+    def _forward_step(self, step: _Step, values: list[np.ndarray]) -> tuple[np.ndarray, list | None]:
         """One step's block of values, and its local derivatives (kept for backward, as value.py keeps them)."""
         if isinstance(step, _DotBlock):
             # W @ X + b, one BLAS call for the whole layer. Its sums run in BLAS's order,
@@ -517,7 +523,7 @@ class Recording:
         self.grads = grads
         return [self._grad_row(grads, (0, i), n).copy() for i in range(len(self.inputs))]
 
-    def _backward_step(self, step: _DotBlock | _PairDotBlock | _Elementwise, local_grads: list | None, values: list[np.ndarray],
+    def _backward_step(self, step: _Step, local_grads: list | None, values: list[np.ndarray],
                        grads: list[np.ndarray | None], leaf_grads: np.ndarray) -> None:
         """The chain rule for one step: add its outputs' gradients, times the local derivatives, to its parents."""
         g_out = grads[step.block]
