@@ -20,6 +20,7 @@ sys.path.insert(0, str(HERE.parent))
 import bias  # noqa: E402  (the demos, imported as modules)
 import common  # noqa: E402
 import digits  # noqa: E402
+import names  # noqa: E402
 import trace_graph  # noqa: E402
 
 import viz  # noqa: E402
@@ -73,6 +74,21 @@ def digits_pictures(folder: Path) -> list[Path]:
     return written
 
 
+# The pictures of examples/names.py that the docs show, each renamed names_NAME.png; its others stay out.
+NAMES_PICTURES = ["attention_maps.png", "letter_space.png", "neuron_contexts.png", "next_letter.png",
+                  "attention_head.png"]
+
+
+def names_pictures(folder: Path) -> list[Path]:
+    """examples/names.py run as it is by default (seed, steps, pictures), keeping the pictures the docs show."""
+    run = folder / "names_run"
+    if names.main(["--out", str(run), "--force", "--quiet"]) != 0:
+        raise SystemExit("examples/names.py failed")
+    written = [(run / name).replace(folder / f"names_{name}") for name in NAMES_PICTURES]
+    shutil.rmtree(run)
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=HERE / "images", help="folder for the pictures")
@@ -94,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(args.out / "bias_run")  # the rest of the demo's files (its report) are not for the docs
     written.append(args.out / "bias.png")
     written += digits_pictures(args.out)
+    written += names_pictures(args.out)
     for path in written:
         if path.suffix == ".svg":
             path.unlink()  # the docs show PNGs; the demos write both

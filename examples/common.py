@@ -37,7 +37,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser(description: str, steps: int, seed: int = 0, scalar: bool = True,
-           steps_help: str = "number of training steps") -> argparse.ArgumentParser:
+           steps_help: str = "number of training steps",
+           scalar_help: str = "train with the scalar engine, one graph per sample (slow, for watching it work)",
+           ) -> argparse.ArgumentParser:
     """The options every demo takes: --seed, --steps, --out, --force, --no-pictures, --quiet, and --scalar
     for the demos that train a network (``scalar=False`` leaves it out)."""
     p = _Parser(description=description)
@@ -53,14 +55,17 @@ def parser(description: str, steps: int, seed: int = 0, scalar: bool = True,
     p.add_argument("--no-pictures", action="store_true", help="train and print metrics only")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     if scalar:
-        p.add_argument("--scalar", action="store_true",
-                       help="train with the scalar engine, one graph per sample (slow, for watching it work)")
+        p.add_argument("--scalar", action="store_true", help=scalar_help)
     else:
         p.set_defaults(scalar=False)
     return p
 
 
-def _whole_number(text: str, smallest: int, largest: float, expected: str) -> int:
+def whole_number(text: str, smallest: int, largest: float, expected: str) -> int:
+    """``text`` as an int from ``smallest`` to ``largest``, else an argparse error saying what was expected.
+
+    For a demo's own options (``type=lambda text: whole_number(text, 1, math.inf, "...")``).
+    """
     try:
         value = int(text)
     except ValueError:
@@ -72,15 +77,15 @@ def _whole_number(text: str, smallest: int, largest: float, expected: str) -> in
 
 def _seed(text: str) -> int:
     # numpy's legacy generators take seeds below 2**32; keeping to that range works everywhere
-    return _whole_number(text, 0, 2**32 - 1, f"a seed from 0 to {2**32 - 1}")
+    return whole_number(text, 0, 2**32 - 1, f"a seed from 0 to {2**32 - 1}")
 
 
 def _positive_steps(text: str) -> int:
-    return _whole_number(text, 1, math.inf, "a positive number of steps")
+    return whole_number(text, 1, math.inf, "a positive number of steps")
 
 
 def _steps(text: str) -> int:
-    return _whole_number(text, 0, math.inf, "a number of steps, 0 or more")
+    return whole_number(text, 0, math.inf, "a number of steps, 0 or more")
 
 
 def _folder(text: str) -> Path:
@@ -246,7 +251,13 @@ def draw_graph(root, stem: Path, **options) -> list[Path]:
     """
     import viz
 
-    graph = viz.draw_dot(root, **{"legend": True, **options})
+    return write_graph(viz.draw_dot(root, **{"legend": True, **options}), stem)
+
+
+def write_graph(graph, stem: Path) -> list[Path]:
+    """A drawn graph (``viz.draw_dot``'s Digraph) as stem.svg and stem.png, or stem.dot without Graphviz's dot."""
+    import viz
+
     try:
         return [viz.render(graph, stem.with_suffix(".svg")), viz.render(graph, stem.with_suffix(".png"))]
     except viz.GraphvizNotFound as error:

@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,8 @@ DEMOS = {
                                   "imagined_digits.png", "imagined_neurons.png", "explanations.png",
                                   "layers_story.png", "confusion.png", "misclassified.png", "report.html",
                                   "parameters.json"]),
+    "names": (["--steps", "3"], ["training.png", "attention_maps.png", "letter_space.png", "neuron_contexts.png",
+                                 "next_letter.png", "attention_head.svg", "report.html", "parameters.json"]),
 }
 
 # demo -> the headings of its report.html, in order: a demo with a story tells it first
@@ -52,6 +55,8 @@ REPORT_HEADINGS = {
     "digits": ["The digits and the training", "What the first layer learned", "What excites each neuron",
                "What the network imagines a digit looks like", "What each neuron imagines", "Why this answer",
                "From pixels to an answer, layer by layer", "Which digits are mistaken for which", "The mistakes"],
+    "names": ["The names and the training", "Where each letter looks", "Letters in space",
+              "Neurons that read letter combinations", "The next letter", "One attention head as a graph of Values"],
 }
 
 
@@ -309,3 +314,80 @@ def test_digits_says_how_many_held_out_digits_each_model_gets_right(capsys):
         assert float(percent) == round(100 * int(right) / 450, 1)
     # three steps are far too few: the demo says so rather than claiming the target
     assert "target: 97% held-out accuracy for MLP(64, [32, 10]), NOT reached" in printed
+
+
+def sampled_names(printed: str) -> list[str]:
+    """The names that names.py prints between "N names sampled at ..." and "N of the N are new"."""
+    lines = printed.splitlines()
+    start = next(i for i, line in enumerate(lines) if " names sampled at temperature " in line)
+    end = next(i for i, line in enumerate(lines) if " are new, not among the " in line)
+    return [name for line in lines[start + 1:end] for name in line.split()]
+
+
+def test_names_prints_the_held_out_loss_beside_the_baseline_and_counts_the_new_names(capsys):
+    from nn import bigram_loss, load_names, split_names
+
+    printed = run_demo("names", ["--steps", "2", "--no-pictures", "--samples", "6"], capsys)
+    train_names, test_names = split_names(load_names(), seed=0)
+    baseline = bigram_loss(train_names, test_names)
+    assert re.search(r"held-out loss [0-9.]+ nats per character; the bigram baseline on the same names: "
+                     + re.escape(f"{baseline:.4f}"), printed), printed
+    assert re.search(r"names: 2 steps of 256 names each through the batched replay in [0-9.]+ s", printed), printed
+    names = sampled_names(printed)
+    assert len(names) == 6
+    new = sum(name not in set(train_names) for name in names)
+    assert f"{new} of the 6 are new, not among the 28,829 training names" in printed
+    # two steps are far too few: the demo says so rather than claiming the target
+    assert "target: held-out loss at most 2.25 nats per character, NOT reached" in printed
+
+
+def test_names_samples_with_the_temperature_it_is_given(capsys):
+    warm = run_demo("names", ["--steps", "1", "--no-pictures", "--samples", "5", "--temperature", "2"], capsys)
+    cool = run_demo("names", ["--steps", "1", "--no-pictures", "--samples", "5", "--temperature", "0.2"], capsys)
+    assert "5 names sampled at temperature 2:" in warm and "5 names sampled at temperature 0.2:" in cool
+    assert sampled_names(warm) != sampled_names(cool)
+
+
+def test_names_scalar_option_trains_one_name_per_step(capsys):
+    printed = run_demo("names", ["--scalar", "--steps", "2", "--no-pictures", "--samples", "1"], capsys)
+    assert "names: 2 steps of one name each on the scalar engine in " in printed
+
+
+def test_names_help_says_how_slow_the_scalar_path_is():
+    done = subprocess.run([sys.executable, str(EXAMPLES / "names.py"), "--help"], capture_output=True, text=True,
+                          timeout=60)
+    help_text = " ".join(done.stdout.split())  # argparse wraps the lines
+    assert "--temperature" in help_text and "--samples" in help_text
+    assert re.search(r"--scalar .*ms a step", help_text), help_text
+
+
+@pytest.mark.parametrize("argv, option", [(["--temperature", "0"], "--temperature"),
+                                          (["--temperature", "-1"], "--temperature"),
+                                          (["--temperature", "nan"], "--temperature"),
+                                          (["--temperature", "hot"], "--temperature"),
+                                          (["--samples", "0"], "--samples"),
+                                          (["--samples", "many"], "--samples")])
+def test_names_refuses_a_bad_temperature_or_sample_count_in_one_line(argv, option, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as refused:
+        run_demo("names", argv + ["--steps", "1"], capsys)
+    assert refused.value.code == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and "error:" in lines[0] and option in lines[0], lines
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_stops_names_mid_training_and_leaves_nothing(tmp_path):
+    process = subprocess.Popen(
+        [sys.executable, "-u", str(EXAMPLES / "names.py"), "--steps", "100000", "--quiet"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    for _ in range(2):  # the split, then the model: printed just before training
+        process.stdout.readline()
+    time.sleep(2)  # into training: recording the first batch's lengths alone takes longer
+    os.kill(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("interrupted at step ") and lines[0].endswith(" of 100000"), lines
+    assert list(tmp_path.iterdir()) == []

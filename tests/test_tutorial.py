@@ -136,3 +136,24 @@ def test_the_snippet_runs_alone_and_prints_what_its_comments_say(line: int, code
     )
     for number, (comment, output) in enumerate(zip(expected, lines), start=1):
         assert shows(comment, output), f"snippet at line {line}, printed line {number}: {output!r}, comment {comment!r}"
+
+
+def quoted_lines(chapter: str) -> list[str]:
+    """The lines of the chapter's plain ``` blocks (no language named): what it quotes from the code."""
+    text = TUTORIAL.read_text()
+    start = text.index(f"### {chapter}")
+    end = text.find("\n## ", start)
+    quoted, fence = [], None  # fence: the language of the open block ("" for a plain one), None outside blocks
+    for line in text[start:end].splitlines():
+        if line.startswith("```"):
+            fence = line[3:] if fence is None else None
+        elif fence == "" and line.strip():
+            quoted.append(line.strip())
+    return quoted
+
+
+def test_the_gpt_chapter_quotes_the_code_as_it_is():
+    sources = "".join(path.read_text() for path in sorted((TUTORIAL.parent.parent / "nn").glob("*.py")))
+    quoted = quoted_lines("10. Letters and attention")
+    assert len(quoted) >= 10
+    assert [line for line in quoted if line not in sources] == []

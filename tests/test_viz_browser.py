@@ -156,6 +156,23 @@ def test_the_digits_demos_report_loads_and_every_picture_decodes(tmp_path):
     assert not is_blank(tmp_path / "checked.png")
 
 
+def test_the_names_demos_report_loads_and_every_picture_decodes(tmp_path):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
+    import names
+
+    assert names.main(["--steps", "3", "--quiet", "--out", str(tmp_path / "run")]) == 0
+    report = tmp_path / "run" / "report.html"
+    page = with_image_check(report, tmp_path / "checked.html")
+    messages = open_in_chromium(page, tmp_path / "checked.png", tmp_path / "profile")
+    images = report.read_text(encoding="utf-8").count("<img ")
+    assert images == 5  # the training and four pictures; the attention head is an inline SVG
+    assert "<svg" in report.read_text(encoding="utf-8")
+    assert len(messages) == 1 and f"images decoded: {images}" in messages[0], messages
+    assert not is_blank(tmp_path / "checked.png")
+
+
 def test_a_story_page_loads_without_console_messages_and_is_not_blank(tmp_path):
     X, y = make_moons(40, 0.1, seed=5)
     svg = tmp_path / "box.svg"
