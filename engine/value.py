@@ -373,7 +373,7 @@ def topological_order(root: Value, leaves: bool = True) -> list[Value]:
             stack.append(node)
             stack.append(_DONE)
             for parent in reversed(node.parents):  # the first parent comes off, and is explored, first
-                if parent not in visited and (leaves or parent.parents):
+                if (leaves or parent.parents) and parent not in visited:  # (a leaf is skipped before the set is asked)
                     stack.append(parent)
     order.reverse()
     return order
