@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Sequence
 
 from engine import Value
@@ -36,3 +37,18 @@ class SteepAtZero:
 
     def parameters(self) -> list[Value]:
         return [self.p]
+
+
+# A GPT small enough for quick tests: two layers, so that what passes between them is tested too.
+TINY = {"vocab_size": 7, "n_embd": 8, "n_head": 2, "n_layer": 2, "block_size": 6}
+
+
+def tiny_gpt(seed: int = 0, std: float = 0.5):
+    """A small GPT with weights larger than the initial 0.08, so that attention is far from uniform."""
+    from nn import GPT
+
+    model = GPT(**TINY, seed=seed)
+    rng = random.Random(seed + 1)
+    for p in model.parameters():
+        p.data = rng.gauss(0.0, std)
+    return model

@@ -38,20 +38,10 @@ from nn import (
 from nn.gpt import Block, add, attention_head, causal_self_attention, dot, linear, mlp, rmsnorm
 from nn.losses import softmax
 from nn.sequence_replay import NextTokenReplay
-from tests.helpers import SteepAtZero, central_difference
+from tests.helpers import TINY, SteepAtZero, central_difference, tiny_gpt
 
-TINY = {"vocab_size": 7, "n_embd": 8, "n_head": 2, "n_layer": 2, "block_size": 6}
 MICROGPT_NAMES = ["wte", "wpe", "lm_head", "layer0.attn_wq", "layer0.attn_wk", "layer0.attn_wv",
                   "layer0.attn_wo", "layer0.mlp_fc1", "layer0.mlp_fc2"]
-
-
-def _tiny_gpt(seed: int = 0, std: float = 0.5) -> GPT:
-    """A small GPT with weights larger than the initial 0.08, so that attention is far from uniform."""
-    model = GPT(**TINY, seed=seed)
-    rng = random.Random(seed + 1)
-    for p in model.parameters():
-        p.data = rng.gauss(0.0, std)
-    return model
 
 
 def _weighted_total(outputs: Sequence[Value]) -> Value:
@@ -241,7 +231,7 @@ def test_whole_gpt_loss_gradients() -> None:
 
 
 def test_attention_rows_sum_to_one_and_give_later_positions_no_weight() -> None:
-    model = _tiny_gpt()
+    model = tiny_gpt()
     maps = model.attention_maps([6, 0, 3, 3, 1])
     assert len(maps) == TINY["n_layer"] and all(len(heads) == TINY["n_head"] for heads in maps)
     for table in (table for heads in maps for table in heads):
@@ -252,7 +242,7 @@ def test_attention_rows_sum_to_one_and_give_later_positions_no_weight() -> None:
 
 
 def test_a_position_predicts_from_earlier_tokens_only() -> None:
-    model = _tiny_gpt()
+    model = tiny_gpt()
     first, second = model([6, 0, 3, 3, 1]), model([6, 0, 3, 5, 2])  # differ from position 3 on
     for t in range(3):
         assert [z.data for z in first[t]] == [z.data for z in second[t]]
@@ -260,7 +250,7 @@ def test_a_position_predicts_from_earlier_tokens_only() -> None:
 
 
 def test_no_gradient_reaches_a_later_position() -> None:
-    model = _tiny_gpt()
+    model = tiny_gpt()
     logits = model([6, 0, 3, 3, 1])
     _weighted_total(logits[1]).backward()
     assert all(p.grad == 0.0 for row in model.wpe[2:] for p in row)
@@ -315,7 +305,7 @@ def _assert_numbers_equal(vectors: Sequence[Sequence[Value]], expected: np.ndarr
 
 
 def test_the_trace_holds_every_stage_of_the_recipe() -> None:
-    model, tokens = _tiny_gpt(), [6, 2, 0, 5, 5, 1]
+    model, tokens = tiny_gpt(), [6, 2, 0, 5, 5, 1]
     trace, expected = model.trace(tokens), _recipe_stages(model, tokens)
     _assert_numbers_equal(trace.embeddings, expected["embeddings"])
     assert len(trace.layers) == TINY["n_layer"]
@@ -331,12 +321,12 @@ def test_the_trace_holds_every_stage_of_the_recipe() -> None:
 
 
 def test_the_model_returns_the_logits_of_its_trace() -> None:
-    model, tokens = _tiny_gpt(), [6, 2, 0, 5]
+    model, tokens = tiny_gpt(), [6, 2, 0, 5]
     assert _data(model(tokens)) == _data(model.trace(tokens).logits)
 
 
 def test_every_traced_value_is_a_node_the_logits_depend_on() -> None:
-    trace = _tiny_gpt().trace([6, 2, 0])
+    trace = tiny_gpt().trace([6, 2, 0])
     graph = set(topological_order(Value.sum([z for row in trace.logits for z in row])))
     stages = [trace.embeddings] + [getattr(layer, stage) for layer in trace.layers
                                    for stage in ("queries", "keys", "values", "hidden", "outputs")]
@@ -349,7 +339,7 @@ def test_every_traced_value_is_a_node_the_logits_depend_on() -> None:
 
 
 def test_the_building_blocks_compute_what_a_block_traces() -> None:
-    model, tokens = _tiny_gpt(), [6, 2, 0, 5]
+    model, tokens = tiny_gpt(), [6, 2, 0, 5]
     trace = model.trace(tokens)
     m, xs = model.layers[0].matrices, trace.embeddings
     heads = causal_self_attention([rmsnorm(x) for x in xs], m["attn_wq"], m["attn_wk"], m["attn_wv"], TINY["n_head"])
@@ -358,7 +348,7 @@ def test_the_building_blocks_compute_what_a_block_traces() -> None:
 
 
 def test_attention_maps_are_the_recipes_softmax_weights() -> None:
-    model, tokens = _tiny_gpt(), [6, 0, 3, 3, 1]
+    model, tokens = tiny_gpt(), [6, 0, 3, 3, 1]
     maps, expected = model.attention_maps(tokens), _recipe_stages(model, tokens)["layers"]
     for layer in range(TINY["n_layer"]):
         np.testing.assert_allclose(maps[layer], expected[layer]["attention"], rtol=1e-12, atol=1e-15)
@@ -377,7 +367,7 @@ SELECTIONS = {  # what trace_values may pick: a list of vectors, a ragged list p
 
 @pytest.mark.parametrize("selection", SELECTIONS)
 def test_trace_values_are_the_scalar_traces_numbers_on_token_lists_of_mixed_lengths(selection: str) -> None:
-    model, select = _tiny_gpt(), SELECTIONS[selection]
+    model, select = tiny_gpt(), SELECTIONS[selection]
     found = NextTokenReplay(model).trace_values(MIXED_READINGS, select)
     assert len(found) == len(MIXED_READINGS)
     for tokens, numbers in zip(MIXED_READINGS, found):
@@ -389,14 +379,14 @@ def test_trace_values_are_the_scalar_traces_numbers_on_token_lists_of_mixed_leng
 
 def test_trace_values_keep_the_order_of_the_token_lists_across_chunks(monkeypatch) -> None:
     monkeypatch.setattr(nn.sequence_replay, "CHUNK", 2)  # 5 lists of 3 tokens: three chunks
-    model, readings = _tiny_gpt(), [[6, 0, 1], [6, 1, 2], [6, 2, 3], [6, 3, 4], [6, 4, 5]]
+    model, readings = tiny_gpt(), [[6, 0, 1], [6, 1, 2], [6, 2, 3], [6, 3, 4], [6, 4, 5]]
     found = NextTokenReplay(model).trace_values(readings, lambda trace: trace.logits)
     for tokens, numbers in zip(readings, found):
         np.testing.assert_allclose(numbers, _data(model(tokens)), rtol=1e-12, atol=1e-12)
 
 
 def test_a_models_traced_recordings_are_shared_and_do_not_keep_it_alive() -> None:
-    model = _tiny_gpt()
+    model = tiny_gpt()
     NextTokenReplay.of(model).trace_values([[6, 1]], lambda trace: trace.logits)
     assert list(NextTokenReplay.of(model).traces) == [2]
     assert NextTokenReplay.of(model).traces is NextTokenReplay.of(model).traces
@@ -413,7 +403,7 @@ def test_a_models_traced_recordings_are_shared_and_do_not_keep_it_alive() -> Non
 ])
 def test_trace_values_refuse_what_the_model_cannot_read(readings: list, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        NextTokenReplay(_tiny_gpt()).trace_values(readings, lambda trace: trace.logits)
+        NextTokenReplay(tiny_gpt()).trace_values(readings, lambda trace: trace.logits)
 
 
 # --- the GPT -------------------------------------------------------------------------
@@ -433,7 +423,7 @@ def test_state_dict_uses_microgpts_names_in_order() -> None:
 
 def test_state_dict_matrices_are_output_major() -> None:
     n, vocab, block = 8, 7, 6
-    shapes = {name: (len(matrix), len(matrix[0])) for name, matrix in _tiny_gpt().state_dict().items()}
+    shapes = {name: (len(matrix), len(matrix[0])) for name, matrix in tiny_gpt().state_dict().items()}
     assert shapes["wte"] == shapes["lm_head"] == (vocab, n)
     assert shapes["wpe"] == (block, n)
     for layer in ("layer0", "layer1"):
@@ -443,7 +433,7 @@ def test_state_dict_matrices_are_output_major() -> None:
 
 
 def test_parameters_are_the_state_dict_entries_row_by_row() -> None:
-    model = _tiny_gpt()
+    model = tiny_gpt()
     flat = [p for matrix in model.state_dict().values() for row in matrix for p in row]
     assert model.parameters() == flat
     assert model.parameters()[0].label == "wte[0][0]"
@@ -520,7 +510,7 @@ def _torch_logits(torch, state: dict, tokens: list[int], n_head: int):
 
 
 def test_logits_and_gradients_equal_pytorchs(torch) -> None:
-    model, tokens = _tiny_gpt(), [6, 2, 0, 5, 5, 1, 6]  # 6 positions read, 6 next tokens predicted
+    model, tokens = tiny_gpt(), [6, 2, 0, 5, 5, 1, 6]  # 6 positions read, 6 next tokens predicted
     state = {name: torch.tensor([[p.data for p in row] for row in matrix], dtype=torch.float64, requires_grad=True)
              for name, matrix in model.state_dict().items()}
     expected_logits = _torch_logits(torch, state, tokens[:-1], TINY["n_head"])
@@ -539,7 +529,7 @@ def test_logits_and_gradients_equal_pytorchs(torch) -> None:
 
 
 def test_next_token_loss_is_the_mean_surprise_at_each_next_token() -> None:
-    model, tokens = _tiny_gpt(), [6, 2, 0, 5, 6]
+    model, tokens = tiny_gpt(), [6, 2, 0, 5, 6]
     surprise = []
     for row, target in zip(model(tokens[:-1]), tokens[1:]):
         total = sum(math.exp(z.data) for z in row)
@@ -548,13 +538,13 @@ def test_next_token_loss_is_the_mean_surprise_at_each_next_token() -> None:
 
 
 def test_next_token_loss_scores_at_most_block_size_predictions() -> None:
-    model = _tiny_gpt()  # block_size 6
+    model = tiny_gpt()  # block_size 6
     long = [6, 1, 2, 3, 4, 5, 0, 1, 6]
     assert next_token_loss(model, long).data == next_token_loss(model, long[:7]).data
 
 
 def test_save_and_load_restore_every_weight_and_record_the_architecture(tmp_path: Path) -> None:
-    saved, restored = _tiny_gpt(seed=0), _tiny_gpt(seed=1)
+    saved, restored = tiny_gpt(seed=0), tiny_gpt(seed=1)
     save_parameters(saved, tmp_path / "gpt.json")
     load_parameters(restored, tmp_path / "gpt.json")
     assert [p.data for p in restored.parameters()] == [p.data for p in saved.parameters()]
@@ -562,7 +552,7 @@ def test_save_and_load_restore_every_weight_and_record_the_architecture(tmp_path
 
 
 def test_loading_into_a_gpt_of_another_shape_is_refused(tmp_path: Path) -> None:
-    save_parameters(_tiny_gpt(), tmp_path / "gpt.json")
+    save_parameters(tiny_gpt(), tmp_path / "gpt.json")
     with pytest.raises(ValueError, match="n_head=2, .* n_head=4"):
         load_parameters(GPT(**{**TINY, "n_head": 4}), tmp_path / "gpt.json")
 
@@ -573,7 +563,7 @@ def test_linear_decay_falls_from_the_learning_rate_to_zero() -> None:
 
 
 def test_a_training_step_is_adam_with_microgpts_betas_on_one_name() -> None:
-    trained, by_hand = _tiny_gpt(), _tiny_gpt()
+    trained, by_hand = tiny_gpt(), tiny_gpt()
     tokenizer = CharTokenizer(letters="abcdef")  # 7 symbols, as the tiny model reads
     train_on_names(trained, ["bad", "face"], steps=2, tokenizer=tokenizer)
 
@@ -611,20 +601,20 @@ def test_a_gradient_that_is_not_finite_stops_training_before_any_update() -> Non
 
 
 def test_sampling_is_reproducible_by_seed() -> None:
-    model, tokenizer = _tiny_gpt(), CharTokenizer(letters="abcdef")
+    model, tokenizer = tiny_gpt(), CharTokenizer(letters="abcdef")
     first = sample_names(model, count=8, temperature=1.0, seed=5, tokenizer=tokenizer)
     assert sample_names(model, count=8, temperature=1.0, seed=5, tokenizer=tokenizer) == first
     assert sample_names(model, count=8, temperature=1.0, seed=6, tokenizer=tokenizer) != first
 
 
 def test_sampled_names_are_letters_and_fit_the_block() -> None:
-    names = sample_names(_tiny_gpt(), count=10, temperature=2.0, seed=0, tokenizer=CharTokenizer(letters="abcdef"))
+    names = sample_names(tiny_gpt(), count=10, temperature=2.0, seed=0, tokenizer=CharTokenizer(letters="abcdef"))
     assert len(names) == 10
     assert all(set(name) <= set("abcdef") and len(name) <= TINY["block_size"] for name in names)
 
 
 def test_a_cold_temperature_picks_the_likeliest_letter_every_time() -> None:
-    model, tokenizer = _tiny_gpt(), CharTokenizer(letters="abcdef")
+    model, tokenizer = tiny_gpt(), CharTokenizer(letters="abcdef")
     tokens = [tokenizer.boundary_id]
     while len(tokens) <= model.block_size:  # greedy: always the largest logit
         row = model(tokens)[-1]
@@ -639,4 +629,4 @@ def test_a_cold_temperature_picks_the_likeliest_letter_every_time() -> None:
 @pytest.mark.parametrize("temperature", [0.0, -1.0, math.nan])
 def test_temperature_must_be_above_zero(temperature: float) -> None:
     with pytest.raises(ValueError, match="temperature must be a number above 0"):
-        sample_names(_tiny_gpt(), temperature=temperature)
+        sample_names(tiny_gpt(), temperature=temperature)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gc
 import math
-import random
 import weakref
 
 import pytest
@@ -19,21 +18,11 @@ from engine import Value
 from nn import GPT, Adam, CharTokenizer, linear_decay, load_names, next_token_loss, split_names
 from nn.language_model import bigram_loss, mean_next_token_loss, train_on_name_batches
 from nn.sequence_replay import NextTokenReplay
-from tests.helpers import SteepAtZero
+from tests.helpers import TINY, SteepAtZero, tiny_gpt
 
-TINY = {"vocab_size": 7, "n_embd": 8, "n_head": 2, "n_layer": 2, "block_size": 6}
 TOKENIZER = CharTokenizer(letters="abcdef")  # 7 symbols, as the tiny model reads
 # 1 to 8 letters: 2 to 9 predictions, the last two names longer than the block of 6
 MIXED_NAMES = ["a", "bad", "face", "cafe", "ed", "dab", "fade", "abcde", "decaf", "abcdef", "fedcbaf", "acebdfab"]
-
-
-def _tiny_gpt(seed: int = 0, std: float = 0.5) -> GPT:
-    """A small GPT with weights larger than the initial 0.08, so that attention is far from uniform."""
-    model = GPT(**TINY, seed=seed)
-    rng = random.Random(seed + 1)
-    for p in model.parameters():
-        p.data = rng.gauss(0.0, std)
-    return model
 
 
 def _predictions(name: str, block_size: int) -> int:
@@ -57,13 +46,13 @@ def _encoded(names: list[str]) -> list[list[int]]:
 
 
 def test_one_hot_tokens_give_exactly_the_logits_of_ids() -> None:
-    model, tokens = _tiny_gpt(), [6, 2, 0, 5, 1]
+    model, tokens = tiny_gpt(), [6, 2, 0, 5, 1]
     one_hots = [[Value(1.0 if v == token else 0.0) for v in range(TINY["vocab_size"])] for token in tokens]
     assert [[z.data for z in row] for row in model(one_hots)] == [[z.data for z in row] for row in model(tokens)]
 
 
 def test_the_one_hot_embedding_is_one_weighted_sum_per_dimension_over_wtes_column() -> None:
-    model = _tiny_gpt()
+    model = tiny_gpt()
     one_hot = [Value(1.0 if v == 3 else 0.0) for v in range(TINY["vocab_size"])]
     embedding = model.embed(one_hot, 2)
     assert all(x.op == "dot" for x in embedding)
@@ -74,7 +63,7 @@ def test_the_one_hot_embedding_is_one_weighted_sum_per_dimension_over_wtes_colum
 
 
 def test_batched_loss_and_gradients_equal_the_scalar_engines_on_names_of_mixed_lengths() -> None:
-    batched, scalar = _tiny_gpt(), _tiny_gpt()
+    batched, scalar = tiny_gpt(), tiny_gpt()
     loss = NextTokenReplay(batched).loss(_encoded(MIXED_NAMES), backward=True)
     expected = _scalar_mean_per_token(scalar, MIXED_NAMES)
     expected.backward()
@@ -86,18 +75,18 @@ def test_batched_loss_and_gradients_equal_the_scalar_engines_on_names_of_mixed_l
 
 
 def test_the_batch_loss_is_the_mean_per_predicted_token_not_per_name() -> None:
-    model, names = _tiny_gpt(), ["a", "fedcb"]  # 2 and 6 predictions
+    model, names = tiny_gpt(), ["a", "fedcb"]  # 2 and 6 predictions
     short, long = (next_token_loss(model, TOKENIZER.encode_name(name)).data for name in names)
     assert NextTokenReplay(model).loss(_encoded(names)) == pytest.approx((2 * short + 6 * long) / 8, rel=1e-12)
 
 
 def test_a_name_longer_than_the_block_is_scored_on_its_first_block_size_predictions() -> None:
-    model, tokens = _tiny_gpt(), TOKENIZER.encode_name("acebdfab")  # 9 predictions, block of 6
+    model, tokens = tiny_gpt(), TOKENIZER.encode_name("acebdfab")  # 9 predictions, block of 6
     assert NextTokenReplay(model).loss([tokens]) == pytest.approx(next_token_loss(model, tokens).data, rel=1e-12)
 
 
 def test_backward_adds_to_the_gradients_and_a_forward_alone_adds_nothing() -> None:
-    model = _tiny_gpt()
+    model = tiny_gpt()
     replay = NextTokenReplay(model)
     replay.loss(_encoded(MIXED_NAMES))
     assert all(p.grad == 0.0 for p in model.parameters())
@@ -111,7 +100,7 @@ def test_backward_adds_to_the_gradients_and_a_forward_alone_adds_nothing() -> No
 
 
 def test_there_is_one_recording_per_length_made_once() -> None:
-    replay = NextTokenReplay(_tiny_gpt())
+    replay = NextTokenReplay(tiny_gpt())
     replay.loss(_encoded(["ab", "cd", "fade"]))  # 3, 3 and 5 predictions
     assert sorted(replay.recordings) == [3, 5]
     first = dict(replay.recordings)
@@ -121,22 +110,22 @@ def test_there_is_one_recording_per_length_made_once() -> None:
 
 
 def test_a_recording_reads_one_hot_tokens_and_targets_per_position() -> None:
-    recording = NextTokenReplay(_tiny_gpt()).recording(3)
+    recording = NextTokenReplay(tiny_gpt()).recording(3)
     assert len(recording.inputs) == 2 * 3 * TINY["vocab_size"]
     assert [x.label for x in recording.inputs[:2]] == ["token0[0]", "token0[1]"]
     assert recording.inputs[3 * TINY["vocab_size"]].label == "next0[0]"
 
 
 def test_a_models_recordings_are_made_once_and_shared_by_its_replays() -> None:
-    model = _tiny_gpt()
+    model = tiny_gpt()
     NextTokenReplay.of(model).loss(_encoded(["ab"]))
     assert list(NextTokenReplay.of(model).recordings) == [3]
     assert NextTokenReplay.of(model).recordings is NextTokenReplay.of(model).recordings
-    assert NextTokenReplay.of(_tiny_gpt()).recordings == {}
+    assert NextTokenReplay.of(tiny_gpt()).recordings == {}
 
 
 def test_kept_recordings_do_not_keep_the_model_alive() -> None:
-    model = _tiny_gpt()
+    model = tiny_gpt()
     NextTokenReplay.of(model).loss(_encoded(["ab"]))
     alive = weakref.ref(model)
     del model
@@ -145,7 +134,7 @@ def test_kept_recordings_do_not_keep_the_model_alive() -> None:
 
 
 def test_held_out_loss_is_the_batched_mean_per_predicted_token() -> None:
-    model = _tiny_gpt()
+    model = tiny_gpt()
     expected = _scalar_mean_per_token(model, MIXED_NAMES).data
     assert mean_next_token_loss(model, MIXED_NAMES, TOKENIZER) == pytest.approx(expected, rel=1e-12)
 
@@ -154,7 +143,7 @@ def test_held_out_loss_is_the_batched_mean_per_predicted_token() -> None:
 
 
 def test_a_batched_step_is_adam_with_microgpts_betas_on_the_batch_mean() -> None:
-    trained, by_hand = _tiny_gpt(), _tiny_gpt()
+    trained, by_hand = tiny_gpt(), tiny_gpt()
     names = ["bad", "face", "ed", "abcdef"]
     losses = train_on_name_batches(trained, names, steps=2, batch_size=len(names), learning_rate=0.01,
                                    tokenizer=TOKENIZER)
@@ -173,7 +162,7 @@ def test_a_batched_step_is_adam_with_microgpts_betas_on_the_batch_mean() -> None
 
 
 def test_batched_training_is_reproducible_by_seed() -> None:
-    runs = [train_on_name_batches(_tiny_gpt(), MIXED_NAMES, steps=3, batch_size=4, seed=seed, tokenizer=TOKENIZER)
+    runs = [train_on_name_batches(tiny_gpt(), MIXED_NAMES, steps=3, batch_size=4, seed=seed, tokenizer=TOKENIZER)
             for seed in (1, 1, 2)]
     assert runs[0] == runs[1] != runs[2]
 
@@ -210,15 +199,15 @@ def test_bigram_baseline_on_the_names_split_is_about_2_45() -> None:
 
 def test_an_empty_batch_is_refused() -> None:
     with pytest.raises(ValueError, match="no sequences"):
-        NextTokenReplay(_tiny_gpt()).loss([])
+        NextTokenReplay(tiny_gpt()).loss([])
     with pytest.raises(ValueError, match="train_on_name_batches: got no names"):
-        train_on_name_batches(_tiny_gpt(), [], steps=1, tokenizer=TOKENIZER)
+        train_on_name_batches(tiny_gpt(), [], steps=1, tokenizer=TOKENIZER)
     with pytest.raises(ValueError, match="mean_next_token_loss: got no names"):
-        mean_next_token_loss(_tiny_gpt(), [], TOKENIZER)
+        mean_next_token_loss(tiny_gpt(), [], TOKENIZER)
 
 
 def test_a_name_outside_the_vocabulary_is_named_before_any_step() -> None:
-    model = _tiny_gpt()
+    model = tiny_gpt()
     before = [p.data for p in model.parameters()]
     with pytest.raises(ValueError, match=r"train_on_name_batches: name 1: .*'z' at position 2 of 'abz'"):
         train_on_name_batches(model, ["bad", "abz"], steps=1, tokenizer=TOKENIZER)
@@ -226,7 +215,7 @@ def test_a_name_outside_the_vocabulary_is_named_before_any_step() -> None:
 
 
 def test_a_sequence_that_is_not_token_ids_is_refused() -> None:
-    replay = NextTokenReplay(_tiny_gpt())
+    replay = NextTokenReplay(tiny_gpt())
     with pytest.raises(ValueError, match="sequence 1, .* is not a token id"):
         replay.loss([[6, 0, 6], [6, 7, 6]])  # 7 is past the vocabulary of 7
     with pytest.raises(ValueError, match="sequence 0 has 1 tokens; it takes at least 2"):
@@ -240,7 +229,7 @@ def test_a_sequence_that_is_not_token_ids_is_refused() -> None:
 ])
 def test_bad_options_are_refused(options: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        train_on_name_batches(_tiny_gpt(), ["bad"], tokenizer=TOKENIZER, **options)
+        train_on_name_batches(tiny_gpt(), ["bad"], tokenizer=TOKENIZER, **options)
 
 
 def test_a_gradient_that_is_not_finite_stops_batched_training_before_any_update() -> None:

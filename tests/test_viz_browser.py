@@ -140,37 +140,33 @@ def test_every_image_of_the_report_decodes_in_the_browser(report, tmp_path):
     assert len(messages) == 1 and f"images decoded: {images}" in messages[0], messages
 
 
-def test_the_digits_demos_report_loads_and_every_picture_decodes(tmp_path):
+def _open_demo_report(demo: str, tmp_path: Path) -> tuple[str, list[str]]:
+    """Run ``examples/<demo>.py`` for 3 steps, open its report in Chromium: (the report's text, console messages)."""
+    import importlib
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
-    import digits
-
-    assert digits.main(["--steps", "3", "--quiet", "--out", str(tmp_path / "run")]) == 0
+    assert importlib.import_module(demo).main(["--steps", "3", "--quiet", "--out", str(tmp_path / "run")]) == 0
     report = tmp_path / "run" / "report.html"
     page = with_image_check(report, tmp_path / "checked.html")
     messages = open_in_chromium(page, tmp_path / "checked.png", tmp_path / "profile")
-    images = report.read_text(encoding="utf-8").count("<img ")
+    assert not is_blank(tmp_path / "checked.png")
+    return report.read_text(encoding="utf-8"), messages
+
+
+def test_the_digits_demos_report_loads_and_every_picture_decodes(tmp_path):
+    text, messages = _open_demo_report("digits", tmp_path)
+    images = text.count("<img ")
     assert images == 9  # one picture per chapter
     assert len(messages) == 1 and f"images decoded: {images}" in messages[0], messages
-    assert not is_blank(tmp_path / "checked.png")
 
 
 def test_the_names_demos_report_loads_and_every_picture_decodes(tmp_path):
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
-    import names
-
-    assert names.main(["--steps", "3", "--quiet", "--out", str(tmp_path / "run")]) == 0
-    report = tmp_path / "run" / "report.html"
-    page = with_image_check(report, tmp_path / "checked.html")
-    messages = open_in_chromium(page, tmp_path / "checked.png", tmp_path / "profile")
-    images = report.read_text(encoding="utf-8").count("<img ")
+    text, messages = _open_demo_report("names", tmp_path)
+    images = text.count("<img ")
     assert images == 5  # the training and four pictures; the attention head is an inline SVG
-    assert "<svg" in report.read_text(encoding="utf-8")
+    assert "<svg" in text
     assert len(messages) == 1 and f"images decoded: {images}" in messages[0], messages
-    assert not is_blank(tmp_path / "checked.png")
 
 
 def test_a_story_page_loads_without_console_messages_and_is_not_blank(tmp_path):
