@@ -49,7 +49,7 @@ from nn.losses import softmax_cross_entropy_loss
 from nn.optim import Adam, linear_decay
 from nn.sequence_replay import NextTokenReplay
 from nn.tokenizer import CharTokenizer
-from nn.train import _batches  # the same walk through fresh shuffles as train's mini-batches
+from nn.train import batches  # the same walk through fresh shuffles as train's mini-batches
 
 __all__ = ["bigram_loss", "mean_next_token_loss", "next_token_loss", "sample_names", "train_on_name_batches",
            "train_on_names"]
@@ -142,10 +142,10 @@ def train_on_name_batches(
         raise ValueError(f"train_on_name_batches: batch_size must be a whole number >= 1, got {batch_size!r}")
     sequences = _encoded(names, tokenizer, "train_on_name_batches")
     replay = NextTokenReplay.of(model)
-    batches = _batches(len(sequences), min(batch_size, len(sequences)), np.random.default_rng(seed))
+    row_batches = batches(len(sequences), min(batch_size, len(sequences)), np.random.default_rng(seed))
 
     def one_batch(step: int) -> tuple[float, str, Callable[[], str]]:
-        rows = next(batches)
+        rows = next(row_batches)
         loss = replay.loss([sequences[i] for i in rows], backward=True)
         return loss, f"a batch of {len(rows)} names", replay.explain_non_finite_grad
 

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from nn.module import Module
 
-__all__ = ["FORMAT", "VERSION", "load_parameters", "save_parameters"]
+__all__ = ["FORMAT", "VERSION", "load_document", "load_parameters", "parameters_document", "save_parameters"]
 
 FORMAT = "glassgrad-parameters"
 VERSION = 1
@@ -67,11 +67,23 @@ def save_parameters(model: Module, path: str | os.PathLike) -> None:
     the file it points to is replaced (atomically) and the link stays a link.
     """
     target = _file_to_write(path)
+    _write_atomically(target, _document(model, "save_parameters"))
+
+
+def parameters_document(model: Module) -> dict:
+    """The document ``save_parameters`` writes, as a JSON-ready dict (for a caller that sends it, not a file).
+
+    ValueError if a parameter is not finite, as ``save_parameters``.
+    """
+    return _document(model, "parameters_document")
+
+
+def _document(model: Module, caller: str) -> dict:
     parameters = model.parameters()
     for p in parameters:
         if not math.isfinite(p.data):
             raise ValueError(
-                f"save_parameters: parameter {p.label or '(unlabelled)'} is {p.data}; JSON holds only "
+                f"{caller}: parameter {p.label or '(unlabelled)'} is {p.data}; JSON holds only "
                 "finite numbers (did training diverge? lower the learning rate)"
             )
     document: dict = {"format": FORMAT, "version": VERSION, "model": repr(model)}
@@ -79,7 +91,7 @@ def save_parameters(model: Module, path: str | os.PathLike) -> None:
     if architecture is not None:
         document["architecture"] = architecture
     document["parameters"] = [{"label": p.label, "value": p.data} for p in parameters]
-    _write_atomically(target, document)
+    return document
 
 
 def _write_atomically(target: Path, document: dict) -> None:
@@ -152,7 +164,7 @@ def _delete_leftovers(folder: Path, prefix: str) -> None:
                     os.unlink(entry.path)
 
 
-def _read_document(path: Path) -> dict:
+def _read_document(path: Path) -> object:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -160,17 +172,19 @@ def _read_document(path: Path) -> dict:
             errno.ENOENT, "load_parameters: no parameter file here; write one with save_parameters", str(path)
         ) from None
     try:
-        document = json.loads(data.decode("utf-8"))
+        return json.loads(data.decode("utf-8"))
     except (ValueError, RecursionError) as error:  # bad JSON, bytes that are not UTF-8, or nesting too deep
         raise ValueError(f"load_parameters: {path} is not valid JSON ({error})") from None
+
+
+def _check_format(path: Path | str, document: object, caller: str) -> None:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ValueError(f"load_parameters: {path} is not a glassgrad parameter file (no \"format\": \"{FORMAT}\")")
+        raise ValueError(f"{caller}: {path} is not a glassgrad parameter file (no \"format\": \"{FORMAT}\")")
     if document.get("version") != VERSION:
         raise ValueError(
-            f"load_parameters: {path} has format version {document.get('version')!r}; "
+            f"{caller}: {path} has format version {document.get('version')!r}; "
             f"this glassgrad reads version {VERSION}"
         )
-    return document
 
 
 def _finite_float(value: object) -> float | None:
@@ -184,19 +198,19 @@ def _finite_float(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _saved_values(path: Path, document: dict) -> tuple[list[str], list[float]]:
+def _saved_values(path: Path | str, document: dict, caller: str) -> tuple[list[str], list[float]]:
     """The labels and values of the file's parameters, after checking each entry's shape."""
     entries = document.get("parameters")
     if not isinstance(entries, list):
         # the file's content is wrong, not an argument's type: ValueError, as json itself would raise
-        raise ValueError(f"load_parameters: {path} has no \"parameters\" list")  # noqa: TRY004
+        raise ValueError(f"{caller}: {path} has no \"parameters\" list")  # noqa: TRY004
     labels, values = [], []
     for i, entry in enumerate(entries):
         label = entry.get("label") if isinstance(entry, dict) else None
         value = _finite_float(entry.get("value")) if isinstance(entry, dict) else None
         if not isinstance(label, str) or value is None:
             raise ValueError(
-                f"load_parameters: {path}, parameter {i}: expected {{\"label\": text, \"value\": "
+                f"{caller}: {path}, parameter {i}: expected {{\"label\": text, \"value\": "
                 f"finite number}}, got {entry!r}"
             )
         labels.append(label)
@@ -204,17 +218,17 @@ def _saved_values(path: Path, document: dict) -> tuple[list[str], list[float]]:
     return labels, values
 
 
-def _check_architecture(path: Path, document: dict, model: Module, saved_from: str) -> None:
+def _check_architecture(path: Path | str, document: dict, model: Module, saved_from: str, caller: str) -> None:
     """Refuse the file if any entry of its "architecture" differs from the model's."""
     saved, actual = document.get("architecture"), _architecture(model)
     if saved is not None and not isinstance(saved, dict):
-        raise ValueError(f"load_parameters: {path} has an \"architecture\" that is not an object: {saved!r}")
+        raise ValueError(f"{caller}: {path} has an \"architecture\" that is not an object: {saved!r}")
     if saved is None or actual is None:
         return  # an older file, or a model that gives no architecture: the labels are checked instead
     for key in {**actual, **saved}:  # the model's entries, then any the file has and the model lacks
         if saved.get(key) != actual.get(key):
             raise ValueError(
-                f"load_parameters: {path} was saved from a model with {key}={saved.get(key)!r}, "
+                f"{caller}: {path} was saved from a model with {key}={saved.get(key)!r}, "
                 f"this model has {key}={actual.get(key)!r}; build the model the file describes "
                 f"(the file was saved from {saved_from}; this model is {model!r})"
             )
@@ -229,20 +243,34 @@ def load_parameters(model: Module, path: str | os.PathLike) -> None:
     ValueError says what differs, and the model is left exactly as it was.
     """
     path = Path(path)
-    document = _read_document(path)
-    labels, values = _saved_values(path, document)
+    _load(model, _read_document(path), path, "load_parameters")
+
+
+def load_document(model: Module, document: object, source: str = "the document") -> None:
+    """Set the model's parameters from a ``parameters_document`` (parsed JSON), checked as ``load_parameters``.
+
+    ``source`` names the document in messages (such as "the uploaded file"); on any
+    ValueError the model is left exactly as it was.
+    """
+    _load(model, document, source, "load_document")
+
+
+def _load(model: Module, document: object, path: Path | str, caller: str) -> None:
+    """Check the whole document against the model, then (and only then) set its parameters."""
+    _check_format(path, document, caller)
+    labels, values = _saved_values(path, document, caller)
     parameters = model.parameters()
     saved_from = document.get("model", "an unnamed model")
-    _check_architecture(path, document, model, saved_from)
+    _check_architecture(path, document, model, saved_from, caller)
     if len(labels) != len(parameters):
         raise ValueError(
-            f"load_parameters: {path} has {len(labels)} parameters, model has {len(parameters)} "
+            f"{caller}: {path} has {len(labels)} parameters, model has {len(parameters)} "
             f"(the file was saved from {saved_from}; this model is {model!r})"
         )
     for i, (label, p) in enumerate(zip(labels, parameters)):
         if label != p.label:
             raise ValueError(
-                f"load_parameters: parameter {i} is labelled {label!r} in {path} but {p.label!r} in the "
+                f"{caller}: parameter {i} is labelled {label!r} in {path} but {p.label!r} in the "
                 f"model (the file was saved from {saved_from}; this model is {model!r})"
             )
     for value, p in zip(values, parameters):

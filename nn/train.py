@@ -28,7 +28,7 @@ from nn.losses import LOSS_NAMES, Loss, find_loss
 from nn.module import MLP
 from nn.optim import SGD
 
-__all__ = ["History", "train", "LOSS_NAMES"]
+__all__ = ["History", "train", "LOSS_NAMES", "Training", "batches"]
 
 
 @dataclass
@@ -96,13 +96,13 @@ def train(
     schedule = learning_rate if callable(learning_rate) else None
     if optimizer is None:
         optimizer = SGD(model.parameters(), lr=learning_rate if schedule is None else schedule(0))
-    run = _Training(model, found, optimizer, l2, batched, (X, y, X_test, y_test))
-    batches = _batches(len(X), batch_size, np.random.default_rng(seed))
+    run = Training(model, found, optimizer, l2, batched, (X, y, X_test, y_test))
+    rows = batches(len(X), batch_size, np.random.default_rng(seed))
     with _l2_as_weight_decay(optimizer, l2), _progress(steps, progress) as show:
         for step in range(steps):
             if schedule is not None:
                 optimizer.lr = schedule(step)
-            batch_loss = run.step(next(batches), f"step {step} of {steps}")
+            batch_loss = run.step(next(rows), f"step {step} of {steps}")
             if step == 0:
                 start = batch_loss  # the loss before any update: divergence is measured from here
             _warn_if_diverging(start, run.history, step)
@@ -168,12 +168,30 @@ def _is_number(x: object) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
-class _Training:
+class Training:
     """One call of ``train``: the model, its loss and optimizer, the data, and the History being filled.
 
     The loss and scores of a batch come from a replay of the recorded
     per-sample graph (``batched``), or from one scalar graph per sample.
+
+    ``train`` loops over it; a caller that owns the loop (the live playground,
+    which steps while a page watches and changes ``optimizer.lr`` or ``l2``
+    between steps) builds one with ``Training.start`` and calls ``train_step``:
+
+        run = Training.start(model, X, y, loss="hinge", optimizer=nn.Adam(model.parameters(), lr=0.03))
+        rows = batches(len(X), None, np.random.default_rng(0))
+        loss_before = run.train_step(next(rows))   # run.history has the figures after the step
     """
+
+    @classmethod
+    def start(cls, model: MLP, X: np.ndarray, y: np.ndarray, loss: str = "hinge", optimizer: object | None = None,
+              l2: float = 0.0, X_test: np.ndarray | None = None, y_test: np.ndarray | None = None,
+              batched: bool = True) -> Training:
+        """A run checked as ``train`` checks its arguments (ValueError naming the bad one); default SGD(lr=0.1)."""
+        found = find_loss(loss, "train")
+        data = _checked_data(model, found, X, y, X_test, y_test)
+        _check_options(0, None, l2, 0.1, len(data[0]))
+        return cls(model, found, SGD(model.parameters(), lr=0.1) if optimizer is None else optimizer, l2, batched, data)
 
     def __init__(self, model: MLP, loss: Loss, optimizer, l2: float, batched: bool, data: tuple) -> None:
         self.model, self.loss, self.optimizer, self.l2, self.batched = model, loss, optimizer, l2, batched
@@ -183,12 +201,21 @@ class _Training:
         self.recording = loss_recording(model, loss) if batched else None
         self.root: Value | None = None  # the scalar graph of the latest loss
 
+    def train_step(self, rows=slice(None), where: str = "train_step") -> float:
+        """``step`` with ``l2`` applied as the optimizer's weight decay, as ``train`` applies it around its loop.
+
+        After it, each parameter's ``grad`` holds the batch's gradient of the mean data loss
+        (the l2 term's gradient went into the update as weight decay); FloatingPointError as ``step``.
+        """
+        with _l2_as_weight_decay(self.optimizer, self.l2):
+            return self.step(rows, where)
+
     def step(self, rows, where: str) -> float:
         """One optimizer step on ``rows``, then the figures after it; returns the batch's loss before the step."""
         before = [p.data for p in self.parameters]
         try:
             batch_loss = self._update(rows, where)
-            self._record(where)
+            self.record(where)
         except FloatingPointError:  # no non-finite number is ever left in a model
             for p, data in zip(self.parameters, before):
                 p.data = data
@@ -210,8 +237,8 @@ class _Training:
             raise FloatingPointError(f"train: {where}: the update made a parameter non-finite; {_ADVICE}")
         return total
 
-    def _record(self, where: str) -> None:
-        """Append the model's figures after the step, on all of the training data (and the test data)."""
+    def record(self, where: str) -> None:
+        """Append the model's figures as they are now, on all of the training data (and the test data)."""
         history, penalty = self.history, _penalty(self.parameters, self.l2)
         train_loss, scores = self._loss_and_scores(self.X, self.y, False, where)
         self._refuse_non_finite_loss(train_loss + penalty, where)
@@ -276,7 +303,7 @@ def _l2_as_weight_decay(optimizer, l2: float) -> Iterator[None]:
         optimizer.weight_decay = before
 
 
-def _batches(n: int, batch_size: int | None, rng: np.random.Generator):
+def batches(n: int, batch_size: int | None, rng: np.random.Generator) -> Iterator:
     """The rows of each step: all of them, or walks through fresh shuffles ``batch_size`` at a time."""
     if batch_size is None:
         while True:
@@ -287,6 +314,7 @@ def _batches(n: int, batch_size: int | None, rng: np.random.Generator):
             order, cursor = rng.permutation(n), 0
         yield order[cursor:cursor + batch_size]
         cursor += batch_size
+
 
 
 @contextlib.contextmanager
