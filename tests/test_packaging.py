@@ -72,7 +72,9 @@ def test_the_engine_core_imports_only_the_standard_library():
 # What a wheel is built from: the project's description and its packages, copied away from the checkout so
 # that building leaves nothing (build/, *.egg-info) in it.
 BUILT_FROM = ["setup.cfg", "pyproject.toml", "README.md", *sorted(FIRST_PARTY)]
-SHIPPED_DATA = ["nn/datasets/digits.csv.gz", "nn/datasets/README.md"]
+SHIPPED_DATA = ["nn/datasets/digits.csv.gz", "nn/datasets/README.md",
+                "viz/playground/static/index.html", "viz/playground/static/playground.js",
+                "viz/playground/static/playground.css"]
 
 
 @pytest.fixture(scope="module")
@@ -89,12 +91,19 @@ def wheel(tmp_path_factory) -> Path:
     return next(out.glob("glassgrad-*.whl"))
 
 
-def test_the_wheel_holds_the_digits_and_their_source_and_licence(wheel):
+def test_the_wheel_holds_the_digits_their_source_and_licence_and_the_playground_page(wheel):
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         for path in SHIPPED_DATA:
             assert path in names, f"{path} is not in the wheel: see setup.cfg's [options.package_data]"
             assert archive.read(path) == (ROOT / path).read_bytes()
+
+
+def test_the_wheel_installs_the_playground_command(wheel):
+    with zipfile.ZipFile(wheel) as archive:
+        entry_points = next(name for name in archive.namelist() if name.endswith(".dist-info/entry_points.txt"))
+        lines = archive.read(entry_points).decode().splitlines()
+    assert "glassgrad-playground = viz.playground.__main__:main" in lines
 
 
 def test_an_installed_copy_loads_the_digits_from_its_own_folder(wheel, tmp_path):
