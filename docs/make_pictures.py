@@ -4,6 +4,7 @@ Every picture comes from the demos' own code (examples/), so what the docs show
 is what the demos make:
 
     python docs/make_pictures.py          # writes docs/images/*.png
+    python docs/make_pictures.py --only playground   # just the playground's screenshots (needs Chromium)
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+import tempfile
+import threading
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -26,6 +29,8 @@ import trace_graph  # noqa: E402
 import viz  # noqa: E402
 from engine import Value  # noqa: E402
 from nn import MLP, make_moons, train  # noqa: E402
+from tests.browser import Browser, find_chromium  # noqa: E402  (the browser tests' DevTools driver)
+from viz.playground import make_server  # noqa: E402
 
 
 def shared_node_graph(folder: Path) -> list[Path]:
@@ -89,11 +94,69 @@ def names_pictures(folder: Path) -> list[Path]:
     return written
 
 
+# the page's own script: the box it drew for neuron n (from 1) of column c (0: the inputs, last: the output)
+NEURON_CENTRE = """(() => {{ const canvas = document.getElementById('network');
+    canvas.scrollIntoView({{block: "center"}}); const r = canvas.getBoundingClientRect();
+    const box = state.layout.layers[{column}][{neuron} - 1];
+    return [r.left + box.x + box.side / 2, r.top + box.y + box.side / 2]; }})()"""
+PANEL_BOX = """(() => {{ const r = document.getElementById({panel!r}).getBoundingClientRect();
+    return [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height]; }})()"""
+
+
+def playground_pictures(folder: Path) -> list[Path]:
+    """The live playground at 1366x768 after 200 steps of its default run, and the graph behind a neuron.
+
+    The page runs in headless Chromium, driven as the browser test drives it; the neuron is
+    the first one of layer 1 that the chosen point (the training point with the largest loss)
+    switches on, so that its graph carries gradients.
+    """
+    program = find_chromium()
+    if program is None:
+        raise SystemExit("the playground's pictures need Chromium (Debian: apt-get install chromium)")
+    server = make_server("127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    browser = Browser(program, tempfile.mkdtemp(prefix="glassgrad-chromium-"))
+    try:
+        browser.resize(1366, 768)
+        browser.send("Page.navigate", url=server.url)
+        browser.wait_for("state.frame && state.frame.step === 0", "draw the first frame")
+        browser.click(*browser.evaluate("(() => { const r = document.getElementById('play').getBoundingClientRect();"
+                                        " return [r.left + r.width / 2, r.top + r.height / 2]; })()"))
+        browser.wait_for("state.frame.step >= 200", "train 200 steps", timeout=60)
+        browser.evaluate("document.getElementById('play').click()")  # pause, so both pictures show one state
+        browser.wait_for("!state.frame.running", "pause")
+        output = len(browser.evaluate("state.layout.layers")) - 1
+        browser.click(*browser.evaluate(NEURON_CENTRE.format(column=output, neuron=1)))  # chooses the point
+        browser.wait_for("state.frame.network.values", "show the chosen point's values")
+        # the page scrolls smoothly to the graph it opened: let it settle before aiming at the next neuron
+        browser.evaluate("new Promise(done => setTimeout(() => done(true), 1500))")
+        active = browser.evaluate("state.frame.network.values[0].findIndex(v => v > 0) + 1") or 1
+        browser.click(*browser.evaluate(NEURON_CENTRE.format(column=1, neuron=active)))
+        browser.wait_for("!!document.querySelector('#focus-body svg')", "draw the neuron's graph")
+        browser.evaluate("window.scrollTo(0, 0)")
+        browser.screenshot(folder / "playground.png")
+        # A wide, tall window shows the whole graph at its own size (the page lays itself out again).
+        browser.resize(1600, 2400)
+        browser.wait_for("window.innerWidth === 1600 && window.innerHeight === 2400", "take the new size")
+        browser.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))")
+        x, y, width, height = browser.evaluate(PANEL_BOX.format(panel="focus"))
+        clip = {"x": x, "y": y, "width": width, "height": min(height, 1000), "scale": 1}
+        browser.screenshot(folder / "playground_graph.png", clip=clip)
+    finally:
+        browser.close()
+        server.shutdown()
+        server.server_close()
+    return [folder / "playground.png", folder / "playground_graph.png"]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=HERE / "images", help="folder for the pictures")
+    parser.add_argument("--only", choices=["playground"], help="make only these pictures")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.only == "playground":
+        return _report(playground_pictures(args.out))
     written = []
     # the single neuron of examples/trace_graph.py, before and after backward
     _, o = trace_graph.build_neuron(seed=0)
@@ -111,6 +174,11 @@ def main(argv: list[str] | None = None) -> int:
     written.append(args.out / "bias.png")
     written += digits_pictures(args.out)
     written += names_pictures(args.out)
+    written += playground_pictures(args.out)
+    return _report(written)
+
+
+def _report(written: list[Path]) -> int:
     for path in written:
         if path.suffix == ".svg":
             path.unlink()  # the docs show PNGs; the demos write both

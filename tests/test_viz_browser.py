@@ -12,9 +12,7 @@ Without Chromium these tests are skipped, except in CI (``CI=true``), where
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -24,22 +22,13 @@ import numpy as np
 import pytest
 
 from nn import MLP, make_moons, train, train_test_split
+from tests.browser import chromium
 from viz.plots import plot_dataset
 from viz.report import Chapter, Picture, Table, write_report, write_story
 
 matplotlib.use("Agg")
 
 CONSOLE_LINE = re.compile(r"CONSOLE[(:]")  # "INFO:CONSOLE(12)]" in older Chromium, "INFO:CONSOLE:12]" in newer
-
-
-def chromium() -> str:
-    """The Chromium program, or a skip (a failure in CI) when it is not installed."""
-    program = shutil.which("chromium") or ("/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None)
-    if program is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("Chromium is required in CI (CI=true); .ci/run installs Debian's chromium", pytrace=False)
-        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
-    return program
 
 
 def open_in_chromium(page: Path, screenshot: Path, profile: Path) -> list[str]:
