@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import importlib.util
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from engine import Value
+from tests.browser import find_chromium
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench.py"
 
@@ -135,3 +137,22 @@ def test_lean_reference_graph_is_freed_by_reference_counting_alone(bench) -> Non
         gc.enable()
     assert alive_with_graph > before
     assert alive_after_drop == before
+
+
+# --- benchmarks/playground_fps.py ---------------------------------------------------------
+
+PLAYGROUND_FPS = BENCH.parent / "playground_fps.py"
+
+
+def test_the_playground_benchmark_counts_frames_built_received_and_drawn() -> None:
+    """One short run prints its three columns, each a number (not timed: the figures are the script's to show)."""
+    done = subprocess.run([sys.executable, str(PLAYGROUND_FPS), "--seconds", "1"], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("frames a second"))
+    assert lines[header].split()[-3:] == ["built", "received", "drawn"]
+    built, received, drawn = lines[header + 1].split()[:3]
+    assert float(built) > 0 and float(received) > 0
+    assert drawn == "no" if find_chromium() is None else float(drawn) > 0
+    assert "time of one frame" in done.stdout
