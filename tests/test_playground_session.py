@@ -230,7 +230,7 @@ def test_add_and_remove_a_point(open_session):
 def test_a_good_csv_replaces_the_points_and_switches_to_softmax_for_three_classes(open_session):
     session = open_session()
     rows = [f"{math.cos(k):.3f},{math.sin(k):.3f},{k % 3}" for k in range(30)]
-    session.load_csv("x1,x2,label\n" + "\n".join(rows) + "\n")
+    assert session.load_csv("x1,x2,label\n" + "\n".join(rows) + "\n") == 30  # the header is not a point
     frame = latest(session)
     assert len(frame["points"]) == 30 and frame["classes"] == 3
     assert frame["settings"]["loss"] == "softmax" and "softmax" in frame["status"]["message"]

@@ -649,8 +649,7 @@ class PlaygroundRequestHandler(BaseHTTPRequestHandler):
             raise HttpError(
                 400, f"the CSV is not UTF-8 text (byte {error.start}); save it as UTF-8 CSV and upload again"
             ) from None
-        session.load_csv(text)
-        self.send_json({"points": count_data_rows(text)})
+        self.send_json({"points": session.load_csv(text)})
 
     def get_weights(self, session: Any) -> None:
         document = session.weights_document()
@@ -791,13 +790,3 @@ def settings_query(settings: object) -> dict[str, str]:
             raise HttpError(400, f"setting {name[:40]!r} must be a string or a number, not {json_type(value)}")
     return query
 
-
-def count_data_rows(text: str) -> int:
-    """The number of points in a CSV the session accepted: its non-blank lines but a header."""
-    lines = [line for line in text.splitlines() if line.strip()]
-    if lines:
-        try:
-            float(lines[0].split(",")[0])
-        except ValueError:
-            return len(lines) - 1  # the first line is a header
-    return len(lines)

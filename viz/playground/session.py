@@ -473,8 +473,11 @@ class Session:
         self._run.settings = self.settings
         self._changed()
 
-    def load_csv(self, text: str) -> None:
-        """Replace the points by a CSV of x1,x2,label rows; a new model at step 0 (BadRequest: nothing changed)."""
+    def load_csv(self, text: str) -> int:
+        """Replace the points by a CSV of x1,x2,label rows, and return how many; a new model at step 0.
+
+        BadRequest (naming the line and the problem) leaves everything as it was.
+        """
         if not isinstance(text, str):
             raise BadRequest("the CSV must be text: lines of x1,x2,label")
         X, y = parse_csv(text)
@@ -490,6 +493,7 @@ class Session:
             self._status = {"kind": "ok" if self._playing else "paused",
                             "message": f"Loaded {len(X)} points from the CSV file.{note}"}
             self._changed()
+        return len(X)
 
     # --- weights and code ---
 
