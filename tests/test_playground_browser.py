@@ -6,7 +6,8 @@ which keeps every complaint the page makes (console errors, exceptions, CSP refu
 The test starts a real server (``make_server`` on a free port) in a thread, loads the page,
 presses play, sees frames arrive (the boundary canvas changes), clicks a neuron and sees
 its graph, changes the learning rate while training and sees the frames follow without a
-reset, and checks that the page reported nothing. A last check proves the error catcher
+reset, clicks a weight (its formula with the numbers in) and the output (the point's loss
+as a graph), and checks that the page reported nothing. A last check proves the error catcher
 works, by breaking the page's policy on purpose.
 
 Without Chromium the test is skipped, except in CI (``CI=true``), where a skip would hide
@@ -67,6 +68,24 @@ def neuron_position(browser: Browser, layer: int, neuron: int) -> tuple[float, f
         return [rect.left + box.x + box.side / 2, rect.top + box.y + box.side / 2]; }})()"""))
 
 
+def edge_midpoint(browser: Browser, layer: int, neuron: int, source: int) -> tuple[float, float]:
+    """The middle of the line the page drew for weight `source` of neuron `neuron` of `layer` (all 1-based)."""
+    return tuple(browser.evaluate(f"""(() => {{
+        const canvas = document.getElementById('network');
+        canvas.scrollIntoView({{block: "center"}});
+        const rect = canvas.getBoundingClientRect();
+        const edge = state.layout.edges.find(e => e.layer === {layer} && e.neuron === {neuron} && e.input === {source});
+        return [rect.left + (edge.x0 + edge.x1) / 2, rect.top + (edge.y0 + edge.y1) / 2]; }})()"""))
+
+
+# Resolves once the page has stopped scrolling (it scrolls smoothly to a graph it opens), so that
+# the next click lands where it was aimed.
+SCROLLING_STOPPED = """new Promise(done => { let last = -1;
+    const look = () => {
+        if (window.scrollY === last) done(true); else { last = window.scrollY; setTimeout(look, 150); } };
+    look(); })"""
+
+
 def test_the_page_trains_shows_a_graph_and_follows_a_live_setting(server, browser, tmp_path):
     shots = Path(os.environ.get("PLAYGROUND_SHOTS", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
@@ -112,6 +131,19 @@ def test_the_page_trains_shows_a_graph_and_follows_a_live_setting(server, browse
     assert browser.evaluate(FRAME_STEP) >= step_before
     assert browser.evaluate("state.frame.running") is True
     assert "learning_rate=0.3" in browser.evaluate("window.location.search")
+
+    # Click a weight: its numbers, and the chain rule with them written in.
+    browser.evaluate(SCROLLING_STOPPED)
+    browser.click(*edge_midpoint(browser, 3, 1, 2))  # the output's weight from layer 2's second neuron
+    formula = browser.wait_for("(document.querySelector('#focus-body .formula') || {}).textContent",
+                               "show a weight's formula")
+    assert browser.evaluate("state.focusRequest.kind") == "edge"
+    assert formula.startswith("d loss / d w = upstream × input = ")
+    # Click the output: the chosen point's whole loss, as a graph (or Graphviz's install hint).
+    browser.evaluate(SCROLLING_STOPPED)
+    browser.click(*neuron_position(browser, 3, 1))
+    browser.wait_for("state.focusRequest.kind === 'output' && !!(document.querySelector('#focus-body svg') || "
+                     "document.querySelector('#focus-body .message.error'))", "show the output's graph")
 
     browser.screenshot(shots / "playground-1366x768.png")
     browser.resize(1920, 1080)
