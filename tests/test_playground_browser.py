@@ -94,7 +94,7 @@ def test_the_page_trains_shows_a_graph_and_follows_a_live_setting(server, browse
     browser.send("Page.navigate", url=server.url + "?learning_rate=0.03&loss=mse")
     browser.wait_for("state.frame !== null && state.frame !== undefined", "draw a first frame")
 
-    # The page's colours are viz/style.py's.
+    # The page draws in viz/style.py's colours, which reach it with /api/limits.
     assert browser.evaluate("[POSITIVE, NEGATIVE, ZERO]") == [POSITIVE, NEGATIVE, ZERO]
     assert browser.evaluate("CLASS_COLORS") == [class_color(k) for k in range(10)]
     # The address's settings reached the session.

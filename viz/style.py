@@ -27,6 +27,7 @@ from matplotlib.colors import LinearSegmentedColormap, to_rgb
 from matplotlib.figure import Figure
 
 __all__ = [
+    "CLASS_COLORS",
     "NEGATIVE",
     "PAGE_WIDTH",
     "POSITIVE",
@@ -55,9 +56,9 @@ PAGE_WIDTH = 9.0
 # Orange below zero, grey at zero, blue above: for weights, activations and scores.
 SIGNED_CMAP = LinearSegmentedColormap.from_list("glassgrad_signed", [NEGATIVE, ZERO, POSITIVE])
 
-# Class k is drawn in _CLASS_COLORS[k]; classes 0 and 1 match the signed colours
+# Class k is drawn in CLASS_COLORS[k] (the playground's page too); classes 0 and 1 match the signed colours
 # (class 1 is predicted where a single score is positive, that is blue).
-_CLASS_COLORS = (
+CLASS_COLORS = (
     NEGATIVE, POSITIVE, "#2ca02c", "#d62728", "#9467bd",
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 )
@@ -65,12 +66,12 @@ _CLASS_COLORS = (
 
 def class_color(label: int) -> str:
     """The colour of class ``label`` (colours repeat after ten classes)."""
-    return _CLASS_COLORS[int(label) % len(_CLASS_COLORS)]
+    return CLASS_COLORS[int(label) % len(CLASS_COLORS)]
 
 
 def class_colors(labels: np.ndarray) -> np.ndarray:
     """An (n, 3) array of RGB colours, one per label."""
-    palette = np.array([to_rgb(c) for c in _CLASS_COLORS])
+    palette = np.array([to_rgb(c) for c in CLASS_COLORS])
     return palette[np.asarray(labels, dtype=int) % len(palette)]
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, fields, replace
 
 from nn.losses import LOSS_NAMES, LOSSES
 from nn.module import ACTIVATIONS
+from viz.style import CLASS_COLORS, NEGATIVE, POSITIVE, ZERO
 
 MAX_FRAMES_PER_SECOND = 30
 GRID_SIZE = 100  # the boundary is GRID_SIZE x GRID_SIZE pixels
@@ -99,6 +100,9 @@ LIMITS: dict = {
     "live": list(_LIVE),
     "stop_accuracy_of": "train",
     "fields": {name: field.describe() for name, field in FIELDS.items()},
+    # the page draws in the project's colours, which live in viz/style.py alone
+    "colors": {"positive": POSITIVE, "negative": NEGATIVE, "zero": ZERO,
+               "classes": list(CLASS_COLORS)},
 }
 
 

@@ -10,21 +10,23 @@
  *   3. Every control posts its change (settings, control, points, csv, weights, select);
  *      the next frame shows the result, and its settings go back into the address.
  *
- * Colours are viz/style.py's: blue positive, orange negative, grey zero, and its class colours.
+ * Colours are viz/style.py's (blue positive, orange negative, grey zero, and its class colours),
+ * sent with /api/limits.
  * Nothing here comes from outside the server (a Content-Security-Policy says so), and the
  * only markup inserted is our own server's SVG, parsed as XML and imported node by node.
  */
 "use strict";
 
-// --- colours (the same as viz/style.py) -------------------------------------------------
+// --- colours: viz/style.py's, sent with /api/limits (useColors) ------------------------------
 
-const POSITIVE = "#0877bd";
-const NEGATIVE = "#f59322";
-const ZERO = "#e8eaeb";
-const CLASS_COLORS = [
-  NEGATIVE, POSITIVE, "#2ca02c", "#d62728", "#9467bd",
-  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-];
+let POSITIVE, NEGATIVE, ZERO, CLASS_COLORS, SIGNED_LUT;
+
+/* Take the project's colours (limits.colors) and make the lookup tables the pictures use. */
+function useColors(colors) {
+  ({ positive: POSITIVE, negative: NEGATIVE, zero: ZERO, classes: CLASS_COLORS } = colors);
+  SIGNED_LUT = signedLut();
+  classLuts.clear();
+}
 
 function classColor(label) {
   return CLASS_COLORS[label % CLASS_COLORS.length];
@@ -39,7 +41,7 @@ function mix(from, to, amount) {
 }
 
 /* 256 colours for a signed byte (128 = zero, 0 = most negative, 255 = most positive). */
-const SIGNED_LUT = (() => {
+function signedLut() {
   const negative = rgbOf(NEGATIVE), zero = rgbOf(ZERO), positive = rgbOf(POSITIVE);
   const table = [];
   for (let byte = 0; byte < 256; byte++) {
@@ -47,7 +49,7 @@ const SIGNED_LUT = (() => {
     table.push(t >= 0 ? mix(zero, positive, Math.min(t, 1)) : mix(zero, negative, Math.min(-t, 1)));
   }
   return table;
-})();
+}
 
 /* For class k, 256 colours from "unsure" (nearly white) to "certain" (a light shade of the class). */
 const classLuts = new Map();
@@ -164,6 +166,7 @@ async function start() {
   const query = Object.fromEntries(new URLSearchParams(window.location.search));
   try {
     state.limits = await api("GET", "/api/limits");
+    useColors(state.limits.colors);
     fillChoices(state.limits);
     const created = await createSession(query);
     state.id = created.id;
