@@ -28,7 +28,7 @@ from nn.losses import LOSS_NAMES, Loss, find_loss
 from nn.module import MLP
 from nn.optim import SGD
 
-__all__ = ["History", "train", "LOSS_NAMES", "Training", "batches"]
+__all__ = ["Diverged", "History", "train", "LOSS_NAMES", "Training", "batches"]
 
 
 @dataclass
@@ -50,6 +50,18 @@ class History:
             return "History(no steps)"
         return (f"History({len(self)} steps, final loss {self.loss[-1]:.4f}, "
                 f"accuracy {self.accuracy[-1]:.1%})")
+
+
+class Diverged(FloatingPointError):
+    """A training step whose numbers stopped being finite; the parameters are as they were before it.
+
+    ``what`` says what happened, and where the numbers first stopped being finite,
+    in words; the message adds the step before it and the advice after it.
+    """
+
+    def __init__(self, where: str, what: str) -> None:
+        super().__init__(f"train: {where}: {what}; {_ADVICE}")
+        self.what = what
 
 
 def train(
@@ -230,11 +242,10 @@ class Training:
         total = data_loss + _penalty(self.parameters, self.l2)
         self._refuse_non_finite_loss(total, where)
         if not all(math.isfinite(p.grad) for p in self.parameters):
-            raise FloatingPointError(f"train: {where}: a gradient is not finite: "
-                                     f"{self._explain_non_finite(grads=True)}; {_ADVICE}")
+            raise Diverged(where, f"a gradient is not finite: {self._explain_non_finite(grads=True)}")
         self.optimizer.step()
         if not all(math.isfinite(p.data) for p in self.parameters):  # the update itself overflowed
-            raise FloatingPointError(f"train: {where}: the update made a parameter non-finite; {_ADVICE}")
+            raise Diverged(where, "the update made a parameter non-finite")
         return total
 
     def record(self, where: str) -> None:
@@ -262,7 +273,7 @@ class Training:
             graphs = [loss_and_outputs(self.model, self.loss, [float(v) for v in X[i]], [float(t[i]) for t in targets])
                       for i in range(n)]
         except OverflowError as error:  # exp or ** of a finite number that is too large
-            raise FloatingPointError(f"train: {where}: {error}; {_ADVICE}") from error
+            raise Diverged(where, str(error)) from error
         self.root = losses.mean([graph[0] for graph in graphs])
         if backward and math.isfinite(self.root.data):  # a non-finite loss is explained by the caller
             self.root.backward()
@@ -270,8 +281,8 @@ class Training:
 
     def _refuse_non_finite_loss(self, total: float, where: str) -> None:
         if not math.isfinite(total):
-            raise FloatingPointError(f"train: {where}: the loss is {total}; it first stopped being finite where "
-                                     f"{self._explain_non_finite()}; {_ADVICE}")
+            raise Diverged(where, f"the loss is {total}; it first stopped being finite where "
+                                  f"{self._explain_non_finite()}")
 
     def _explain_non_finite(self, grads: bool = False) -> str:
         """Where the latest loss (or, with ``grads``, its gradients) first stopped being finite."""

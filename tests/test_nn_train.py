@@ -6,7 +6,7 @@ import pytest
 from engine import Value
 from nn import MLP, SGD, Adam, make_moons, make_spirals, make_xor
 from nn.evaluate import classify, find_hardest, hardest_point, input_gradients, layer_outputs, predict
-from nn.train import History, train
+from nn.train import Diverged, History, train
 
 
 def test_training_reaches_full_accuracy_on_xor():
@@ -305,6 +305,9 @@ def test_an_overflowing_step_names_the_operation_and_leaves_the_parameters_as_th
     assert "train: step 3 of 20" in message
     assert "**" in message and "overflows a float" in message  # (score - target) ** 2 did
     assert "lower the learning rate" in message
+    # what happened, without the step and the advice: for a caller that words its own (the playground)
+    assert isinstance(error, Diverged) and error.what in message
+    assert "overflows a float" in error.what and "step 3" not in error.what and "learning rate" not in error.what
     assert [p.data for p in model.parameters()] == last_good
     assert all(p.grad == 0.0 for p in model.parameters())
 

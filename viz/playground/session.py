@@ -73,7 +73,7 @@ from nn.losses import LOSSES
 from nn.module import MLP
 from nn.optim import SGD, Adam
 from nn.serialize import load_document, parameters_document
-from nn.train import Training, batches
+from nn.train import Diverged, Training, batches
 from viz.playground.as_code import code
 from viz.playground.data import Data, grid, parse_csv, square_around
 from viz.playground.focus import focus_numbers, focus_view  # the graphs behind a neuron, an edge or the output
@@ -337,9 +337,9 @@ class Session:
         run.restart_optimizer()
         lr = self.settings.learning_rate
         advice = ", or choose the adam optimizer" if self.settings.optimizer != "adam" else ""
-        what = str(error).removeprefix("train: ").removeprefix(f"step {run.step + 1}: ")
-        # Training's advice is ours to give; "where every value is finite": the overflow was in the mean itself
-        what = what.split("; the parameters are")[0].split("; it first stopped being finite where every value")[0]
+        what = error.what if isinstance(error, Diverged) else str(error)  # the advice is ours to give
+        # every node finite, yet the loss is not: the mean over the batch overflowed; naming no node says so
+        what = what.split("; it first stopped being finite where every value")[0]
         self._status = {"kind": "diverged", "message": (
             f"Training diverged at step {run.step + 1}: the numbers grew past what a float holds ({what}). "
             f"The weights are as they were before that step, and the run is paused. Lower the learning rate "
