@@ -43,9 +43,20 @@ def every_operation() -> Value:
 
 
 def tamper(node: Value, index: int, wrong: float) -> None:
-    grads = list(node.local_grads)
-    grads[index] = wrong
-    node.local_grads = tuple(grads)
+    """Store a wrong local derivative, as a buggy operation would.
+
+    ``local_grads`` is a read-only view, so this writes the slot behind it
+    (see Value.__slots__): ``_da``/``_db`` for one or two parents, or the one
+    tuple in ``_da`` for many.
+    """
+    if type(node._da) is tuple:
+        grads = list(node._da)
+        grads[index] = wrong
+        node._da = tuple(grads)
+    elif index == 0:
+        node._da = wrong
+    else:
+        node._db = wrong
 
 
 def test_a_correct_mlp_graph_passes():
@@ -123,7 +134,7 @@ def test_a_small_relative_error_is_caught():
 def test_wrong_position_of_two_parents_is_flagged():
     a, b = Value(2.0), Value(5.0)
     c = a * b
-    c.local_grads = (a.data, b.data)  # swapped: d(ab)/da is b, not a
+    c._da, c._db = a.data, b.data  # swapped: d(ab)/da is b, not a (local_grads is a read-only view of these)
     report = check_gradients(c)
     assert [failure.index for failure in report.failures] == [0, 1]
 

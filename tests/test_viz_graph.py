@@ -482,7 +482,7 @@ def test_top_to_bottom_stacks_each_box_label_data_grad():
 def test_a_failure_inside_a_collapsed_neuron_is_shown_on_its_box():
     loss, _, _ = mlp_sample_loss()
     inner = next(node for node in topological_order(loss) if node.op == "dot" and not node.label)
-    inner.local_grads = (0.0, *inner.local_grads[1:])  # d/db of b + w·x is 1, not 0
+    inner._da = (0.0, *inner._da[1:])  # d/db of b + w·x is 1, not 0 (a dot node keeps local_grads in _da)
     dot = draw_dot(loss, collapse_neurons=True, checks=check_gradients(loss))
     failed_border = COLORS["failed"][1]
     boxes = [html for html in value_nodes(dot).values() if failed_border in html]
