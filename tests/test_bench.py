@@ -156,3 +156,63 @@ def test_the_playground_benchmark_counts_frames_built_received_and_drawn() -> No
     assert float(built) > 0 and float(received) > 0
     assert drawn == "no" if find_chromium() is None else float(drawn) > 0
     assert "time of one frame" in done.stdout
+
+
+# --- benchmarks/gpt_ceiling.py ------------------------------------------------------------
+
+GPT_CEILING = BENCH.parent / "gpt_ceiling.py"
+
+
+@pytest.fixture(scope="module")
+def ceiling():
+    spec = importlib.util.spec_from_file_location("gpt_ceiling", GPT_CEILING)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_bare_engine_computes_nn_gpts_loss_and_gradients(ceiling) -> None:
+    """The floor is measured on the same computation: the bare GPT's loss and every gradient are nn.GPT's."""
+    from nn import GPT, next_token_loss
+
+    (tokens,) = ceiling.bench.training_names(1)
+    model = GPT(seed=0)
+    loss = next_token_loss(model, tokens)
+    loss.backward()
+    params = {name: [[ceiling.Bare(p.data) for p in row] for row in matrix]
+              for name, matrix in model.state_dict().items()}
+    bare = ceiling.bare_gpt_loss(params, tokens)
+    Value.backward(bare)
+    assert math.isclose(bare.data, loss.data, rel_tol=1e-12)
+    for name, matrix in model.state_dict().items():
+        for row, bare_row in zip(matrix, params[name]):
+            for p, q in zip(row, bare_row):
+                assert math.isclose(q.grad, p.grad, rel_tol=1e-9, abs_tol=1e-12), name
+
+
+def test_the_bare_engine_trains_as_nn_gpt_does(ceiling) -> None:
+    """Three Adam steps on the same names give nn.GPT's losses (the script refuses to report otherwise)."""
+    names = ceiling.bench.training_names(3)
+    bare, mine = ceiling.bare_gpt(3), ceiling.bench.glassgrad_gpt(3)
+    for tokens in names:
+        (bare_loss, phases), (my_loss, _) = bare(tokens), mine(tokens)
+        assert math.isclose(bare_loss, my_loss, rel_tol=1e-12)
+        assert set(phases) == {"forward", "backward", "update", "walk"} and phases["walk"] > 0
+
+
+def test_the_ceiling_script_prints_each_engine_and_the_floor() -> None:
+    """A two-step run prints every row with a time and the ratio rows with a ratio (not timed: the script shows them)."""
+    done = subprocess.run([sys.executable, str(GPT_CEILING), "--steps", "2"], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    rows = {line[:48].strip(): line[48:].split() for line in done.stdout.splitlines()[2:-1]}
+    assert list(rows) == ["lean reference Value, plain GPT", "nn.GPT on glassgrad's Value",
+                          "bare: the same design, nothing else", "of which the forward",
+                          "the walk (topological order)", "the chain rule's loop", "Adam and freeing",
+                          "the floor: bare forward and chain rule alone"]
+    assert all(float(cells[0]) > 0 for cells in rows.values())
+    assert rows["lean reference Value, plain GPT"][1] == "1.00x"
+    assert all(rows[name][1].endswith("x") for name in ("nn.GPT on glassgrad's Value",
+                                                        "the floor: bare forward and chain rule alone"))
+    refused = subprocess.run([sys.executable, str(GPT_CEILING), "--steps", "0"], capture_output=True, text=True)
+    assert refused.returncode == 2 and "--steps must be at least 1" in refused.stderr
