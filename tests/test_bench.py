@@ -21,12 +21,17 @@ from tests.browser import find_chromium
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench.py"
 
 
-@pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("bench", BENCH)
+def load_script(path: Path):
+    """A script of benchmarks/ as a module, to test its parts (it is not a package)."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return load_script(BENCH)
 
 
 def test_help_describes_the_script_and_exits_cleanly() -> None:
@@ -165,10 +170,7 @@ GPT_CEILING = BENCH.parent / "gpt_ceiling.py"
 
 @pytest.fixture(scope="module")
 def ceiling():
-    spec = importlib.util.spec_from_file_location("gpt_ceiling", GPT_CEILING)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(GPT_CEILING)
 
 
 def test_the_bare_engine_computes_nn_gpts_loss_and_gradients(ceiling) -> None:
