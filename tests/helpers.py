@@ -1,11 +1,29 @@
-"""Small helpers shared by the tests: numerical ones, and stand-in models."""
+"""Small helpers shared by the tests: numerical ones, pictures, and stand-in models."""
 
 from __future__ import annotations
 
+import inspect
 import random
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from engine import Value
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"  # the first eight bytes of every PNG file
+
+
+def assert_saved_png_fits_a_page(path: Path) -> None:
+    """``path`` is a PNG written by viz.style.save: not blank, and no wider than a page of the docs."""
+    from matplotlib.image import imread
+
+    from viz.style import PAGE_WIDTH, save
+
+    dpi = inspect.signature(save).parameters["dpi"].default  # what path=... saves at
+    assert path.read_bytes().startswith(PNG_SIGNATURE)
+    pixels = imread(path)[:, :, :3]
+    assert pixels.std() > 0, "the picture is blank"
+    width = pixels.shape[1] / dpi - 0.2  # save adds a margin of 0.1 inch on each side
+    assert width <= PAGE_WIDTH + 1 / dpi, f"the picture is {width:.2f} inches wide, wider than a page"
 
 
 def central_difference(

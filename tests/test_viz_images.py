@@ -11,11 +11,11 @@ from __future__ import annotations
 import matplotlib
 import numpy as np
 import pytest
-from matplotlib.image import imread
 from matplotlib.text import Text
 
 import nn
 from nn import MLP, Adam, classify, layer_outputs, predict, train
+from tests.helpers import assert_saved_png_fits_a_page
 from viz.images import (
     Regularisation,
     class_probabilities,
@@ -31,12 +31,9 @@ from viz.images import (
     occlusion,
     saliency,
 )
-from viz.style import PAGE_WIDTH
 
 matplotlib.use("Agg")
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-SAVED_DPI = 120  # viz.style.save's default, which path=... uses
 
 
 @pytest.fixture(scope="module")
@@ -177,11 +174,7 @@ def test_picture_draws_a_titled_page_with_a_colour_scale(name, model, deep_model
     texts = [text.get_text() for text in figure.findobj(Text)]
     assert any(title in text for text in texts), f"no title containing {title!r}"
     assert any(hasattr(ax, "_colorbar") for ax in figure.axes), "colour carries a number here: a scale must say which"
-    assert path.read_bytes().startswith(PNG_SIGNATURE)
-    pixels = imread(path)[:, :, :3]
-    assert pixels.std() > 0, "the picture is blank"
-    width = pixels.shape[1] / SAVED_DPI - 0.2  # save adds a margin of 0.1 inch on each side
-    assert width <= PAGE_WIDTH + 1 / SAVED_DPI, f"the picture is {width:.2f} inches wide, wider than a page"
+    assert_saved_png_fits_a_page(path)
 
 
 def test_weight_tiles_are_the_first_layer_weights_in_pixel_order(model):

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Rectangle, Wedge
 
 from nn import MLP, History, classify, input_gradients, layer_outputs, make_blobs, make_moons, predict, train
+from tests.helpers import PNG_SIGNATURE
 from viz.features import excite_neuron, plot_excitation, saliency_map
 from viz.health import DEAD, SATURATION, plot_unit_health, unit_health
 from viz.network import draw_mlp, edge_opacity
@@ -26,7 +27,6 @@ from viz.style import NEGATIVE, PAGE_WIDTH, POSITIVE, SIGNED_CMAP, class_color, 
 
 matplotlib.use("Agg")  # viz never uses pyplot, but a test run must never open a window either
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")

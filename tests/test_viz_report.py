@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from nn import MLP, History, make_blobs, make_moons, train, train_test_split
+from tests.helpers import PNG_SIGNATURE
 from viz import report
 from viz.graph import GraphvizNotFound
 from viz.plots import plot_dataset
@@ -21,7 +22,6 @@ from viz.report import CONTENT_WIDTH_PX, SECTION_TITLES, Chapter, Picture, Table
 
 matplotlib.use("Agg")
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 INSTALL_HELP = html.escape(str(GraphvizNotFound()))  # what a missing dot program says, as the page shows it
 
 

@@ -17,15 +17,14 @@ import shutil
 import matplotlib
 import numpy as np
 import pytest
-from matplotlib.image import imread
 from matplotlib.text import Text
 
 import nn
 from engine import Value
 from nn.gpt import causal_self_attention, linear, rmsnorm
 from nn.sequence_replay import NextTokenReplay
+from tests.helpers import assert_saved_png_fits_a_page
 from viz.graph import draw_dot, format_number
-from viz.style import PAGE_WIDTH
 from viz.text import (
     draw_attention_head,
     draw_attention_maps,
@@ -40,8 +39,6 @@ from viz.text import (
 
 matplotlib.use("Agg")
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-SAVED_DPI = 120  # viz.style.save's default, which path=... uses
 TOKENIZER = nn.CharTokenizer()
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
 
@@ -198,11 +195,7 @@ def test_picture_draws_a_titled_page_no_wider_than_a_page(picture, model, names,
     figure = draw(model, names, path)
     texts = [text.get_text() for text in figure.findobj(Text)]
     assert any(title in text for text in texts), f"no title containing {title!r}"
-    assert path.read_bytes().startswith(PNG_SIGNATURE)
-    pixels = imread(path)[:, :, :3]
-    assert pixels.std() > 0, "the picture is blank"
-    width = pixels.shape[1] / SAVED_DPI - 0.2  # save adds a margin of 0.1 inch on each side
-    assert width <= PAGE_WIDTH + 1 / SAVED_DPI, f"the picture is {width:.2f} inches wide, wider than a page"
+    assert_saved_png_fits_a_page(path)
 
 
 @pytest.mark.parametrize("picture", ["attention maps", "neuron contexts", "next letter"])
