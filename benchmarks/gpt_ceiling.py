@@ -163,22 +163,27 @@ def bare_gpt(steps: int):
     return step
 
 
-def measure(steps: int) -> dict:
+def measure(steps: int, progress: bool = False) -> dict:
     """Total seconds per engine and phase over ``steps`` names, the engines taking turns; the losses must agree."""
+    from tqdm import tqdm
+
     names = bench.training_names(steps + 1)  # the first round warms up, on the first name
     engines = {"lean": bench.plain_gpt(bench.LeanValue, steps), "nn.GPT": bench.glassgrad_gpt(steps),
                "bare": bare_gpt(steps)}
     losses = {name: [] for name in engines}
+    bar = tqdm(total=(steps + 1) * len(engines), desc="steps, in turns", unit="step", disable=not progress)
 
     def turn(name: str):
         def run(index: int) -> dict:
             (loss, phases), seconds = bench.timed(lambda: engines[name](names[index + 1 if losses[name] else 0]))
             losses[name].append(loss)
+            bar.update()  # after the timing: the bar's own work is on no engine's clock
             phases = phases if isinstance(phases, dict) else {"forward": phases}
             return {**phases, "step": seconds - phases.get("walk", 0.0)}
         return run
 
     totals = bench.take_turns({name: turn(name) for name in engines}, steps)
+    bar.close()
     difference = max(abs(a - b) for row in zip(*losses.values()) for a in row for b in row)
     if difference > 1e-12:
         raise AssertionError(f"the engines' losses differ by {difference!r}")
@@ -221,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.steps < 1:
         parser.error(f"--steps must be at least 1, got {args.steps}")
-    print(report(measure(args.steps)))
+    print(report(measure(args.steps, progress=True)))
     return 0
 
 
